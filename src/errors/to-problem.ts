@@ -1,0 +1,47 @@
+import { ProblemError } from './errors';
+
+/** An RFC 7807 problem body. Extension members sit beside the standard ones. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  [extension: string]: unknown;
+}
+
+export interface ProblemResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Problem;
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** Problem types are URNs: stable identifiers, documented in the README, not links to fetch. */
+export function problemType(slug: string): string {
+  return `urn:specserve:problem:${slug}`;
+}
+
+/**
+ * The one place where errors become HTTP answers. Unknown errors become a plain 500 whose detail
+ * never carries the message or stack (they may hold paths or internals); the caller logs them.
+ */
+export function toProblem(err: unknown): ProblemResponse {
+  if (err instanceof ProblemError) {
+    return {
+      status: err.status,
+      headers: { ...err.headers },
+      body: { ...err.extensions, type: problemType(err.slug), title: err.title, status: err.status, detail: err.detail },
+    };
+  }
+  return {
+    status: 500,
+    headers: {},
+    body: {
+      type: problemType('internal'),
+      title: 'Internal Server Error',
+      status: 500,
+      detail: 'The server failed to handle this request; the failure has been logged.',
+    },
+  };
+}
