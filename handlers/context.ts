@@ -1,0 +1,38 @@
+/**
+ * What a handler may receive and return. Handlers are plain async functions of their named,
+ * already-validated parameters plus this context; they never see Express. This file holds the
+ * contract only, so handlers depend on nothing above them.
+ */
+import type { ImageLimits } from '../src/images';
+import type { ModelManager } from '../src/inference/manager';
+
+/** A file from a multipart body, held in memory. */
+export interface UploadedFile {
+  fieldName: string;
+  originalName: string;
+  mimeType: string;
+  size: number;
+  buffer: Buffer;
+}
+
+/** The served API document, for the handlers that return it. */
+export interface SpecSource {
+  document: object;
+  yamlText: string;
+}
+
+/** Services a handler may use. One instance per app; tests build their own. */
+export interface HandlerContext {
+  models: ModelManager;
+  imageLimits: ImageLimits;
+  spec: SpecSource;
+}
+
+/** Return this instead of plain data to choose the status, headers or content type. */
+export class Reply {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {}
+}

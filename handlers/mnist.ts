@@ -1,0 +1,27 @@
+import type { HandlerContext, UploadedFile } from './context';
+import { prepareInput } from '../src/images';
+
+export interface DigitPrediction {
+  digit: number;
+  confidence: number;
+  probabilities: number[];
+  model: { name: string; version: number };
+}
+
+/** POST /mnist/classify: one uploaded image of a digit -> the digit and its probabilities. */
+export async function postImage(
+  { file }: { file: UploadedFile },
+  { models, imageLimits }: HandlerContext,
+): Promise<DigitPrediction> {
+  const servable = models.require('mnist');
+  const input = await prepareInput(file.buffer, servable.metadata.preprocessing, imageLimits);
+  const [output] = await servable.predict([input]);
+  const probabilities = Array.from(output, (p) => Math.min(1, Math.max(0, p)));
+  const digit = probabilities.indexOf(Math.max(...probabilities));
+  return {
+    digit: Number(servable.metadata.labels[digit]),
+    confidence: probabilities[digit],
+    probabilities,
+    model: { name: servable.name, version: servable.version },
+  };
+}

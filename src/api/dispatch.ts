@@ -1,0 +1,59 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { type HandlerContext, Reply, type UploadedFile } from '../../handlers/context';
+import { BadRequest } from '../errors/errors';
+import type { BoundOperation } from './resolver';
+import { binaryFields, type OpenApiDocument } from './spec';
+
+/** What the spec validator attaches to a request it matched to an operation. */
+interface OpenApiRequest extends Request {
+  openapi?: { schema?: { operationId?: string } };
+}
+
+function toUploadedFile(file: Express.Multer.File): UploadedFile {
+  return { fieldName: file.fieldname, originalName: file.originalname, mimeType: file.mimetype, size: file.size, buffer: file.buffer };
+}
+
+/**
+ * The named parameters of a handler, Connexion style: path and query parameters by name
+ * (already validated and cast by the validator), multipart fields and files by field name,
+ * a JSON body as `body`.
+ */
+export function handlerParams(req: Request, fileFields: readonly string[]): Record<string, unknown> {
+  const params: Record<string, unknown> = { ...req.params, ...(req.query as Record<string, unknown>) };
+  if (req.is('multipart/form-data')) {
+    Object.assign(params, req.body as Record<string, unknown>);
+    for (const file of (req.files ?? []) as Express.Multer.File[]) params[file.fieldname] = toUploadedFile(file);
+    // The validator sees a file field as a string, so a plain text value passes it: refuse it here.
+    for (const name of fileFields) {
+      if (name in params && typeof params[name] === 'string') throw new BadRequest(`Field '${name}' must be a file, not a text value.`);
+    }
+  } else if (req.body !== undefined) {
+    params.body = req.body;
+  }
+  return params;
+}
+
+function send(res: Response, result: unknown): void {
+  if (result instanceof Reply) {
+    res.status(result.status).set(result.headers);
+    if (typeof result.body === 'string' || Buffer.isBuffer(result.body)) res.send(result.body);
+    else res.json(result.body);
+    return;
+  }
+  res.status(200).json(result);
+}
+
+/** Calls the handler bound to the operation the validator matched; unmatched requests fall through to 404. */
+export function dispatch(document: OpenApiDocument, operations: BoundOperation[], context: HandlerContext): RequestHandler {
+  const byId = new Map(operations.map((op) => [op.operationId, { ...op, fileFields: binaryFields(document, op) }]));
+  return async (req, res, next) => {
+    const operationId = (req as OpenApiRequest).openapi?.schema?.operationId;
+    const operation = operationId === undefined ? undefined : byId.get(operationId);
+    if (!operation) return next();
+    try {
+      send(res, await operation.handler(handlerParams(req, operation.fileFields), context as never));
+    } catch (e) {
+      next(e);
+    }
+  };
+}

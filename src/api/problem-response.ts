@@ -1,0 +1,29 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { RouteNotFound } from '../errors/errors';
+import { PROBLEM_CONTENT_TYPE, toProblem } from '../errors/to-problem';
+import { log } from '../log';
+import { normalizeError } from './normalize-error';
+
+/** Requests no route claimed. */
+export const notFound: RequestHandler = (req, _res, next) => next(new RouteNotFound(req.method, req.path));
+
+/**
+ * The one error exit of the app: every error becomes an RFC 7807 body. 4xx are logged as
+ * warnings, anything else as an error with its stack (which never reaches the client).
+ */
+export const problemResponse: ErrorRequestHandler = (err: unknown, req, res, next) => {
+  const problem = toProblem(normalizeError(err, req.method, req.path));
+  if (problem.status >= 500) {
+    log.error('request failed', { method: req.method, path: req.path, status: problem.status, error: err instanceof Error ? err.stack : String(err) });
+  } else {
+    log.warn('request refused', { method: req.method, path: req.path, status: problem.status, detail: problem.body.detail });
+  }
+  if (res.headersSent) return next(err);
+  try {
+    res.status(problem.status).set(problem.headers).type(PROBLEM_CONTENT_TYPE).json(problem.body);
+  } catch (e) {
+    // Only reachable when response validation rejects the problem body itself (a spec bug).
+    log.error('problem body failed response validation', { error: (e as Error).message });
+    if (!res.headersSent) res.status(500).type(PROBLEM_CONTENT_TYPE).end(JSON.stringify(toProblem(e).body));
+  }
+};

@@ -1,0 +1,72 @@
+import path from 'node:path';
+import { DEFAULT_MODEL_STORE } from './paths';
+
+export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+/** Everything the server reads from its environment, parsed and checked once at start-up. */
+export interface Config {
+  port: number;
+  host: string;
+  modelStore: string;
+  maxUploadBytes: number;
+  maxImagePixels: number;
+  /** Undefined: the best backend that loads (tfjs-node, else wasm). */
+  backend: BackendName | undefined;
+  /** Validate every response against the spec (on in tests; costs time in production). */
+  validateResponses: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads the environment; collects every problem before failing so one run shows them all. */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return fallback;
+    const value = Number(raw);
+    if (!/^\s*\d+\s*$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+      problems.push(`${name}=${JSON.stringify(raw)}: expected a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const flag = (name: string, fallback: boolean): boolean => {
+    const raw = env[name]?.trim().toLowerCase();
+    if (raw === undefined || raw === '') return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name}=${JSON.stringify(env[name])}: expected true or false`);
+    return fallback;
+  };
+
+  const backendRaw = env.TFJS_BACKEND?.trim();
+  let backend: BackendName | undefined;
+  if (backendRaw) {
+    if ((BACKENDS as readonly string[]).includes(backendRaw)) backend = backendRaw as BackendName;
+    else problems.push(`TFJS_BACKEND=${JSON.stringify(backendRaw)}: expected one of ${BACKENDS.join(', ')}`);
+  }
+
+  const config: Config = {
+    port: integer('PORT', 5000, 0, 65535),
+    host: env.HOST?.trim() || '0.0.0.0',
+    modelStore: env.MODEL_STORE?.trim() ? path.resolve(env.MODEL_STORE.trim()) : DEFAULT_MODEL_STORE,
+    maxUploadBytes: integer('MAX_UPLOAD_BYTES', 10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+    maxImagePixels: integer('MAX_IMAGE_PIXELS', 40_000_000, 64, 1_000_000_000),
+    backend,
+    validateResponses: flag('VALIDATE_RESPONSES', false),
+  };
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,78 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import { type ModelMetadata, parseMetadata } from './metadata';
+
+/** One version's files, read and checked, ready to hand to TensorFlow.js. */
+export interface ModelFiles {
+  metadata: ModelMetadata;
+  artifacts: tf.io.ModelArtifacts;
+}
+
+interface ModelJson {
+  modelTopology?: object;
+  format?: string;
+  generatedBy?: string;
+  convertedBy?: string | null;
+  weightsManifest?: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
+}
+
+async function readJson(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new Error(`${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/**
+ * Reads `model.json`, its weight shards and `metadata.json` from a version folder. TF.js's own
+ * file:// loader needs tfjs-node; reading the files here works on every backend.
+ */
+export async function readModelFiles(dir: string): Promise<ModelFiles> {
+  const metadataFile = path.join(dir, 'metadata.json');
+  const metadata = parseMetadata(await readJson(metadataFile), metadataFile);
+
+  const modelFile = path.join(dir, 'model.json');
+  const modelJson = (await readJson(modelFile)) as ModelJson;
+  if (typeof modelJson !== 'object' || modelJson === null || !modelJson.modelTopology) {
+    throw new Error(`${modelFile}: no modelTopology; expected a TF.js layers model (model.json + weight shards)`);
+  }
+  const manifest = modelJson.weightsManifest ?? [];
+  const weightSpecs = manifest.flatMap((group) => group.weights);
+  const shards = await Promise.all(
+    manifest.flatMap((group) => group.paths).map(async (shard) => {
+      const file = path.resolve(dir, shard);
+      if (path.dirname(file) !== path.resolve(dir)) throw new Error(`${modelFile}: weight path ${shard} leaves the version folder`);
+      try {
+        return await readFile(file);
+      } catch (e) {
+        throw new Error(`${modelFile}: weight shard ${shard} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+    }),
+  );
+  const total = shards.reduce((n, s) => n + s.byteLength, 0);
+  const weightData = new Uint8Array(total);
+  let offset = 0;
+  for (const shard of shards) {
+    weightData.set(shard, offset);
+    offset += shard.byteLength;
+  }
+  return {
+    metadata,
+    artifacts: {
+      modelTopology: modelJson.modelTopology,
+      format: modelJson.format,
+      generatedBy: modelJson.generatedBy,
+      convertedBy: modelJson.convertedBy ?? undefined,
+      weightSpecs,
+      weightData: weightData.buffer,
+    },
+  };
+}

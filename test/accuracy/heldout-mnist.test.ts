@@ -1,0 +1,42 @@
+import type supertest from 'supertest';
+import type { Service } from '../../src/bootstrap';
+import { loadMnistSplit } from '../../src/training/mnist-data';
+import { startTestService } from '../support/service';
+
+/**
+ * Held-out MNIST digits (never trained on) sent the way a user would: as PNG files through HTTP,
+ * through the whole decode + preprocessing + inference path.
+ */
+const SAMPLE = 300;
+
+let service: Service & { request: supertest.Agent };
+beforeAll(async () => {
+  service = await startTestService();
+});
+afterAll(() => service.models.dispose());
+
+async function toPng(pixels: Float32Array): Promise<Buffer> {
+  const { Jimp } = await import('jimp');
+  const image = new Jimp({ width: 28, height: 28 });
+  pixels.forEach((v, i) => {
+    const g = Math.round(v * 255);
+    image.bitmap.data.set([g, g, g, 255], i * 4);
+  });
+  return image.getBuffer('image/png');
+}
+
+it(`classifies ${SAMPLE} held-out MNIST digits sent as PNG with >= 97% accuracy`, async () => {
+  const { heldOut } = loadMnistSplit();
+  // An even spread over the held-out set, not its first few (which may be grouped by digit).
+  const step = Math.floor(heldOut.length / SAMPLE);
+  const sample = Array.from({ length: SAMPLE }, (_, i) => heldOut[i * step]);
+  let correct = 0;
+  for (const { pixels, label } of sample) {
+    const res = await service.request.post('/mnist/classify').attach('file', await toPng(pixels), 'digit.png');
+    expect(res.status).toBe(200);
+    if (res.body.digit === label) correct++;
+  }
+  const accuracy = correct / SAMPLE;
+  console.log(`held-out MNIST through HTTP: ${correct}/${SAMPLE} = ${(accuracy * 100).toFixed(1)}%`);
+  expect(accuracy).toBeGreaterThanOrEqual(0.97);
+});

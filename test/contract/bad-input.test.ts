@@ -1,0 +1,154 @@
+import zlib from 'node:zlib';
+import type supertest from 'supertest';
+import type { Service } from '../../src/bootstrap';
+import { expectProblem } from '../support/problem';
+import { fixture, startTestService } from '../support/service';
+
+let service: Service & { request: supertest.Agent };
+beforeAll(async () => {
+  service = await startTestService();
+});
+afterAll(() => service.models.dispose());
+
+const classify = () => service.request.post('/mnist/classify');
+const seven = () => fixture('mnist', '7.png');
+
+/** A valid PNG header whose IHDR claims width x height, with a correct CRC and a tiny IDAT. */
+function pngClaiming(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(zlib.crc32(body) >>> 0, 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 0, 0, 0, 0], 8); // 8-bit grayscale
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(Buffer.alloc(64))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+async function encoded(mime: 'image/png' | 'image/jpeg', width: number, height: number, rgba: number): Promise<Buffer> {
+  const { Jimp } = await import('jimp');
+  return new Jimp({ width, height, color: rgba }).getBuffer(mime);
+}
+
+describe('bad uploads to POST /mnist/classify get a problem+json 4xx', () => {
+  it('no file at all: 400 naming the missing field', async () => {
+    const res = await classify().field('note', 'no file here');
+    const body = expectProblem(res, 400);
+    expect(JSON.stringify(body)).toMatch(/file/);
+  });
+
+  it('an empty multipart body: 400', async () => {
+    const res = await classify().set('Content-Type', 'multipart/form-data; boundary=xyz').send('--xyz--\r\n');
+    expectProblem(res, 400);
+  });
+
+  it('"file" sent as a text field instead of a file: 400', async () => {
+    const res = await classify().field('file', 'not a file');
+    expect(expectProblem(res, 400).detail).toMatch(/'file' must be a file/);
+  });
+
+  it('wrong field name: 400', async () => {
+    const res = await classify().attach('image', seven(), '7.png');
+    expectProblem(res, 400);
+  });
+
+  it('two files: 400', async () => {
+    const res = await classify().attach('file', seven(), 'a.png').attach('file', seven(), 'b.png');
+    expect(expectProblem(res, 400).detail).toMatch(/exactly one file/);
+  });
+
+  it('an empty file: 400', async () => {
+    const res = await classify().attach('file', Buffer.alloc(0), 'empty.png');
+    expect(expectProblem(res, 400).detail).toMatch(/empty/);
+  });
+
+  it('text bytes named .png: 415 listing the accepted formats', async () => {
+    const res = await classify().attach('file', Buffer.from('hello, this is not an image\n'), 'digit.png');
+    const body = expectProblem(res, 415);
+    expect(body.acceptedFormats).toEqual(expect.arrayContaining(['png', 'jpeg']));
+  });
+
+  it('a WEBP image: 415 naming the format', async () => {
+    // RIFF....WEBPVP8 header: enough for format detection.
+    const webp = Buffer.concat([Buffer.from('RIFF'), Buffer.from([0x24, 0, 0, 0]), Buffer.from('WEBPVP8 '), Buffer.alloc(40)]);
+    const res = await classify().attach('file', webp, 'digit.webp');
+    expect(expectProblem(res, 415).detail).toMatch(/webp/i);
+  });
+
+  it('a truncated PNG: 400', async () => {
+    const png = await encoded('image/png', 64, 64, 0x336699ff);
+    const res = await classify().attach('file', png.subarray(0, Math.floor(png.length / 2)), 'cut.png');
+    expectProblem(res, 400);
+  });
+
+  it('a truncated JPEG: 400', async () => {
+    const { Jimp } = await import('jimp');
+    const jpeg = await (await Jimp.read(seven())).resize({ w: 200, h: 200 }).getBuffer('image/jpeg');
+    const res = await classify().attach('file', jpeg.subarray(0, Math.floor(jpeg.length / 2)), 'cut.jpg');
+    expectProblem(res, 400);
+  });
+
+  it('a 1x1 image: 422', async () => {
+    const res = await classify().attach('file', await encoded('image/png', 1, 1, 0x000000ff), 'dot.png');
+    expect(expectProblem(res, 422).detail).toMatch(/1x1/);
+  });
+
+  it('a blank image: 422', async () => {
+    const res = await classify().attach('file', await encoded('image/png', 64, 64, 0xffffffff), 'blank.png');
+    expectProblem(res, 422);
+  });
+
+  it('huge pixel dimensions in a small file: 413 before decoding', async () => {
+    const bomb = pngClaiming(100_000, 100_000);
+    expect(bomb.length).toBeLessThan(200);
+    const res = await classify().attach('file', bomb, 'bomb.png');
+    expect(expectProblem(res, 413).detail).toMatch(/100000x100000/);
+  });
+
+  it('a 30 MB upload: 413 naming the limit', async () => {
+    const res = await classify().attach('file', Buffer.alloc(30 * 1024 * 1024, 7), 'big.png');
+    expect(expectProblem(res, 413).detail).toMatch(/10485760 bytes/);
+  });
+
+  it('JSON instead of multipart: 415', async () => {
+    const res = await classify().send({ file: 'iVBORw0KGgo=' });
+    expectProblem(res, 415);
+  });
+
+  it('a multipart body cut off mid-file: 400', async () => {
+    const res = await classify()
+      .set('Content-Type', 'multipart/form-data; boundary=xyz')
+      .send('--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n');
+    expectProblem(res, 400);
+  });
+});
+
+describe('routing errors are problem+json too', () => {
+  it('an unknown route: 404', async () => {
+    expectProblem(await service.request.get('/no/such/route'), 404);
+  });
+
+  it('a wrong method: 405 with Allow', async () => {
+    const res = await service.request.get('/mnist/classify');
+    expectProblem(res, 405);
+    expect(res.headers.allow).toBe('POST');
+  });
+});
+
+describe('after all of that', () => {
+  it('still classifies a good image', async () => {
+    const res = await classify().attach('file', seven(), '7.png');
+    expect(res.status).toBe(200);
+    expect(res.body.digit).toBe(7);
+  });
+});

@@ -1,0 +1,69 @@
+import yaml from 'js-yaml';
+import type supertest from 'supertest';
+import type { Service } from '../../src/bootstrap';
+import { startTestService } from '../support/service';
+
+let service: Service & { request: supertest.Agent };
+beforeAll(async () => {
+  service = await startTestService();
+});
+afterAll(() => service.models.dispose());
+
+describe('the API document', () => {
+  it('GET /openapi.json is the document the server validates against', async () => {
+    const res = await service.request.get('/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toMatch(/^3\.0\./);
+    expect(res.body.paths['/mnist/classify'].post.operationId).toBe('mnist.postImage');
+  });
+
+  it('GET /openapi.yaml is the same document as YAML', async () => {
+    const res = await service.request.get('/openapi.yaml');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/yaml/);
+    const json = (await service.request.get('/openapi.json')).body;
+    expect(yaml.load(res.text)).toEqual(json);
+  });
+
+  it('GET /ui/ serves Swagger UI for it', async () => {
+    const res = await service.request.get('/ui/');
+    expect(res.status).toBe(200);
+    expect(res.text).toMatch(/swagger-ui/i);
+    const init = await service.request.get('/ui/swagger-ui-init.js');
+    expect(init.status).toBe(200);
+    expect(init.text).toContain('/mnist/classify');
+  });
+});
+
+describe('health and models', () => {
+  it('GET /v2/health/live', async () => {
+    const res = await service.request.get('/v2/health/live');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ live: true });
+  });
+
+  it('GET /v2/health/ready once the models are loaded', async () => {
+    const res = await service.request.get('/v2/health/ready');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ ready: true });
+  });
+
+  it('GET /models lists the shipped MNIST model with its metadata', async () => {
+    const res = await service.request.get('/models');
+    expect(res.status).toBe(200);
+    const mnist = res.body.models.find((m: { name: string }) => m.name === 'mnist');
+    expect(mnist).toEqual({
+      name: 'mnist',
+      version: 1,
+      input: { name: expect.any(String), shape: [28, 28, 1], dtype: 'float32' },
+      output: { name: expect.any(String), kind: 'softmax' },
+      labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+      preprocessing: { recipe: 'mnist-digit' },
+    });
+  });
+
+  it('refuses an unknown query parameter with 400', async () => {
+    const res = await service.request.get('/models?verbose=1');
+    expect(res.status).toBe(400);
+  });
+});
