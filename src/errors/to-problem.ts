@@ -22,6 +22,13 @@ export function problemType(slug: string): string {
   return `urn:specserve:problem:${slug}`;
 }
 
+const STANDARD_MEMBERS = new Set(['type', 'title', 'status', 'detail']);
+
+/** Extension members may add to a problem body but never replace its standard members. */
+function withoutStandardMembers(extensions: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(extensions).filter(([key]) => !STANDARD_MEMBERS.has(key)));
+}
+
 /**
  * The one place where errors become HTTP answers. Unknown errors become a plain 500 whose detail
  * never carries the message or stack (they may hold paths or internals); the caller logs them.
@@ -31,7 +38,7 @@ export function toProblem(err: unknown): ProblemResponse {
     return {
       status: err.status,
       headers: { ...err.headers },
-      body: { ...err.extensions, type: problemType(err.slug), title: err.title, status: err.status, detail: err.detail },
+      body: { type: problemType(err.slug), title: err.title, status: err.status, detail: err.detail, ...withoutStandardMembers(err.extensions) },
     };
   }
   return {

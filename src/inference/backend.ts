@@ -15,7 +15,7 @@ export async function initBackend(forced: BackendName | undefined): Promise<Back
       registerBackend(name);
       if (await tf.setBackend(name)) {
         await tf.ready();
-        log.info('tensorflow.js backend selected', { backend: name, forced: forced !== undefined, tfjs: tf.version.tfjs });
+        log.info('tensorflow.js backend selected', { backend: name, forced: forced !== undefined, tfjs: tf.version.tfjs, skipped: failures });
         return name;
       }
       failures.push(`${name}: setBackend returned false`);
