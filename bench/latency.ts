@@ -78,12 +78,15 @@ async function main(): Promise<void> {
 
     const samples: string[] = [`start ${rssStart.toFixed(0)}`];
     let sent = 0;
+    let done = 0;
+    const every = Math.max(1, Math.floor(TOTAL / 5));
     const started = Date.now();
     const worker = async () => {
       while (sent < TOTAL) {
         sent++;
         await classify(base);
-        if (sent % (TOTAL / 5) === 0) samples.push(`${sent} ${rssMb(pid).toFixed(0)}`);
+        done++;
+        if (done % every === 0) samples.push(`${done} ${rssMb(pid).toFixed(0)}`);
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
