@@ -113,23 +113,3 @@ export async function writeModelDir(dir: string, files: ModelFiles, metadata: Mo
 export async function saveModel(model: tf.LayersModel, dir: string, metadata: ModelMetadata): Promise<void> {
   await writeModelDir(dir, await modelToFiles(model), metadata);
 }
-
-/**
- * Reads a folder written by saveModel back into ModelArtifacts, for
- * `tf.loadLayersModel(tf.io.fromMemory(artifacts))` without a file:// handler.
- */
-export async function readModelArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {
-  const modelJson = JSON.parse(await fs.readFile(path.join(dir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
-  return tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
-    const specs: tf.io.WeightsManifestEntry[] = [];
-    const buffers: ArrayBuffer[] = [];
-    for (const group of manifest) {
-      specs.push(...group.weights);
-      for (const p of group.paths) {
-        const b = await fs.readFile(path.join(dir, p));
-        buffers.push(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
-      }
-    }
-    return [specs, tf.io.concatenateArrayBuffers(buffers)];
-  });
-}
