@@ -11,8 +11,6 @@ const config: Config = {
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
-  // `npm test` runs jest with --experimental-vm-modules: jimp detects formats through a dynamic
-  // import() of the ESM-only file-type package, which jest refuses without that flag.
   testTimeout: 60_000,
   // The model and the wasm backend are per worker; two workers match the two cores.
   maxWorkers: 2,

@@ -14,7 +14,7 @@ export async function postImage(
   { models, imageLimits }: HandlerContext,
 ): Promise<DigitPrediction> {
   const servable = models.require('mnist');
-  const input = await prepareInput(file.buffer, servable.metadata.preprocessing, imageLimits);
+  const input = await prepareInput(file.buffer, servable.metadata, imageLimits);
   const [output] = await servable.predict([input]);
   const probabilities = Array.from(output, (p) => Math.min(1, Math.max(0, p)));
   const digit = probabilities.indexOf(Math.max(...probabilities));

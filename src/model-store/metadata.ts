@@ -12,14 +12,23 @@ export interface ModelMetadata {
   output: { name: string; kind: 'softmax' };
   /** One label per output unit, in output order. */
   labels: string[];
-  /**
-   * How an uploaded image becomes the input tensor. `mnist-digit`: grayscale, polarity fixed to a
-   * light digit on black, cropped to the ink, fitted into 20x20, centred by mass in 28x28, 0..1.
-   */
-  preprocessing: { recipe: 'mnist-digit' };
+  /** How an uploaded image becomes the input tensor. */
+  preprocessing: Preprocessing;
   /** Free-form provenance: data source, split, accuracy, date, training time. */
   training?: Record<string, unknown>;
 }
+
+/**
+ * `mnist-digit`: grayscale, polarity fixed to a light digit on black, cropped to the ink, fitted
+ * into 20x20, centred by mass in 28x28, 0..1.
+ * `resize`: the whole image brought to the input's height x width (channels from the input shape:
+ * 1 grayscale, 3 RGB) by `resize` (stretch; centre-crop after fitting the short side; letterbox
+ * on black), scaled by `scale` (unit 0..1, symmetric -1..1); `invert: auto` turns a light
+ * background dark first (for models trained on light-on-dark images such as Fashion-MNIST).
+ */
+export type Preprocessing =
+  | { recipe: 'mnist-digit' }
+  | { recipe: 'resize'; resize: 'stretch' | 'center-crop' | 'letterbox'; scale: 'unit' | 'symmetric'; invert: 'never' | 'auto' };
 
 const schema: JSONSchemaType<ModelMetadata> = {
   type: 'object',
@@ -46,8 +55,26 @@ const schema: JSONSchemaType<ModelMetadata> = {
     preprocessing: {
       type: 'object',
       required: ['recipe'],
-      properties: { recipe: { type: 'string', const: 'mnist-digit' } },
-    },
+      oneOf: [
+        {
+          type: 'object',
+          required: ['recipe'],
+          additionalProperties: false,
+          properties: { recipe: { type: 'string', const: 'mnist-digit' } },
+        },
+        {
+          type: 'object',
+          required: ['recipe', 'resize', 'scale', 'invert'],
+          additionalProperties: false,
+          properties: {
+            recipe: { type: 'string', const: 'resize' },
+            resize: { type: 'string', enum: ['stretch', 'center-crop', 'letterbox'] },
+            scale: { type: 'string', enum: ['unit', 'symmetric'] },
+            invert: { type: 'string', enum: ['never', 'auto'] },
+          },
+        },
+      ],
+    } as unknown as JSONSchemaType<ModelMetadata>['properties']['preprocessing'],
     training: { type: 'object', nullable: true, required: [] },
   },
 };

@@ -1,6 +1,7 @@
 import type supertest from 'supertest';
 import type { Service } from '../../src/bootstrap';
 import { loadMnistSplit } from '../../src/training/mnist-data';
+import { pngOfPixels } from '../support/images';
 import { startTestService } from '../support/service';
 
 /**
@@ -15,15 +16,6 @@ beforeAll(async () => {
 });
 afterAll(() => service.models.dispose());
 
-async function toPng(pixels: Float32Array): Promise<Buffer> {
-  const { Jimp } = await import('jimp');
-  const image = new Jimp({ width: 28, height: 28 });
-  pixels.forEach((v, i) => {
-    const g = Math.round(v * 255);
-    image.bitmap.data.set([g, g, g, 255], i * 4);
-  });
-  return image.getBuffer('image/png');
-}
 
 it(`classifies ${SAMPLE} held-out MNIST digits sent as PNG with >= 97% accuracy`, async () => {
   const { heldOut } = loadMnistSplit();
@@ -32,7 +24,7 @@ it(`classifies ${SAMPLE} held-out MNIST digits sent as PNG with >= 97% accuracy`
   const sample = Array.from({ length: SAMPLE }, (_, i) => heldOut[i * step]);
   let correct = 0;
   for (const { pixels, label } of sample) {
-    const res = await service.request.post('/mnist/classify').attach('file', await toPng(pixels), 'digit.png');
+    const res = await service.request.post('/mnist/classify').attach('file', await pngOfPixels(pixels), 'digit.png');
     expect(res.status).toBe(200);
     if (res.body.digit === label) correct++;
   }

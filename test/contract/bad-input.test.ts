@@ -1,6 +1,7 @@
 import zlib from 'node:zlib';
 import type supertest from 'supertest';
 import type { Service } from '../../src/bootstrap';
+import { jimpOf, solidImage } from '../support/images';
 import { expectProblem } from '../support/problem';
 import { fixture, startTestService } from '../support/service';
 
@@ -35,10 +36,6 @@ function pngClaiming(width: number, height: number): Buffer {
   ]);
 }
 
-async function encoded(mime: 'image/png' | 'image/jpeg', width: number, height: number, rgba: number): Promise<Buffer> {
-  const { Jimp } = await import('jimp');
-  return new Jimp({ width, height, color: rgba }).getBuffer(mime);
-}
 
 describe('bad uploads to POST /mnist/classify get a problem+json 4xx', () => {
   it('no file at all: 400 naming the missing field', async () => {
@@ -86,25 +83,24 @@ describe('bad uploads to POST /mnist/classify get a problem+json 4xx', () => {
   });
 
   it('a truncated PNG: 400', async () => {
-    const png = await encoded('image/png', 64, 64, 0x336699ff);
+    const png = await solidImage('image/png', 64, 64, 0x336699ff);
     const res = await classify().attach('file', png.subarray(0, Math.floor(png.length / 2)), 'cut.png');
     expectProblem(res, 400);
   });
 
   it('a truncated JPEG: 400', async () => {
-    const { Jimp } = await import('jimp');
-    const jpeg = await (await Jimp.read(seven())).resize({ w: 200, h: 200 }).getBuffer('image/jpeg');
+    const jpeg = await (await jimpOf(seven())).resize({ w: 200, h: 200 }).getBuffer('image/jpeg');
     const res = await classify().attach('file', jpeg.subarray(0, Math.floor(jpeg.length / 2)), 'cut.jpg');
     expectProblem(res, 400);
   });
 
   it('a 1x1 image: 422', async () => {
-    const res = await classify().attach('file', await encoded('image/png', 1, 1, 0x000000ff), 'dot.png');
+    const res = await classify().attach('file', await solidImage('image/png', 1, 1, 0x000000ff), 'dot.png');
     expect(expectProblem(res, 422).detail).toMatch(/1x1/);
   });
 
   it('a blank image: 422', async () => {
-    const res = await classify().attach('file', await encoded('image/png', 64, 64, 0xffffffff), 'blank.png');
+    const res = await classify().attach('file', await solidImage('image/png', 64, 64, 0xffffffff), 'blank.png');
     expectProblem(res, 422);
   });
 

@@ -1,4 +1,5 @@
 import type { Service } from '../../src/bootstrap';
+import { jimpOf } from '../support/images';
 import { fixture, startTestService } from '../support/service';
 import type supertest from 'supertest';
 
@@ -25,8 +26,7 @@ describe('POST /mnist/classify', () => {
   });
 
   it('gives the same answer for the same image sent as JPEG, BMP, GIF and TIFF', async () => {
-    const { Jimp } = await import('jimp');
-    const image = await Jimp.read(fixture('mnist', '7.png'));
+    const image = await jimpOf(fixture('mnist', '7.png'));
     for (const mime of ['image/jpeg', 'image/bmp', 'image/gif', 'image/tiff'] as const) {
       const bytes = await image.getBuffer(mime);
       const res = await service.request.post('/mnist/classify').attach('file', bytes, `seven.${mime.split('/')[1]}`);

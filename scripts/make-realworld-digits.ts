@@ -1,0 +1,352 @@
+/**
+ * Renders the "real-world" digit fixture set: digits 0-9 as a person would photograph or scan them.
+ *
+ * Rerun (Debian; the fonts come from apt, the canvas is installed without touching package.json):
+ *
+ *   apt-get install -y fonts-dejavu-core fonts-liberation fonts-urw-base35 fonts-comic-neue \
+ *     fonts-dkg-handwriting fonts-breip fonts-bwht fonts-humor-sans fonts-dancingscript \
+ *     fonts-kaushanscript fonts-kristi
+ *   npm install --no-save @napi-rs/canvas && npx ts-node scripts/make-realworld-digits.ts
+ *
+ * Options: --seed N (default 20250601) --out DIR (default test/fixtures/digits-realworld).
+ * The output is a pure function of the seed and the font files: the RNG is seeded (mulberry32) and
+ * nothing reads the clock. Each image: light paper (tinted, unevenly lit) with a dark digit in
+ * black, blue-black, blue or red ink, or (about 1 in 10) a light digit on a dark board; side 40 to
+ * 600 px, digit height 30-80% of the image, off-centre, rotated up to +-9 degrees, sometimes
+ * thickened (marker), blurred; PNG (clean scans, side <= 350) or JPEG quality 40-90 with sensor
+ * noise (photos).
+ * Files are named <label>-<font>-<n>.<png|jpg>; manifest.json records every image's parameters.
+ *
+ * `@napi-rs/canvas` is loaded with a typed require (interfaces below) so that `tsc --noEmit`
+ * passes in a clone where it is not installed.
+ */
+import { mkdirSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import * as path from 'node:path';
+
+interface TextMetricsLike {
+  actualBoundingBoxLeft: number;
+  actualBoundingBoxRight: number;
+  actualBoundingBoxAscent: number;
+  actualBoundingBoxDescent: number;
+}
+interface ImageDataLike {
+  data: Uint8ClampedArray;
+  width: number;
+  height: number;
+}
+interface Context2D {
+  fillStyle: string;
+  strokeStyle: string;
+  lineWidth: number;
+  lineJoin: string;
+  font: string;
+  textBaseline: string;
+  fillRect(x: number, y: number, w: number, h: number): void;
+  fillText(text: string, x: number, y: number): void;
+  strokeText(text: string, x: number, y: number): void;
+  measureText(text: string): TextMetricsLike;
+  translate(x: number, y: number): void;
+  rotate(angle: number): void;
+  setTransform(a: number, b: number, c: number, d: number, e: number, f: number): void;
+  getImageData(x: number, y: number, w: number, h: number): ImageDataLike;
+  putImageData(data: ImageDataLike, x: number, y: number): void;
+}
+interface CanvasLike {
+  getContext(kind: '2d'): Context2D;
+  encode(format: 'png'): Promise<Buffer>;
+  encode(format: 'jpeg', quality: number): Promise<Buffer>;
+}
+interface CanvasModule {
+  createCanvas(width: number, height: number): CanvasLike;
+  GlobalFonts: { registerFromPath(file: string, alias: string): unknown };
+}
+
+function loadCanvas(): CanvasModule {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('@napi-rs/canvas') as CanvasModule;
+  } catch {
+    throw new Error('@napi-rs/canvas is not installed: run `npm install --no-save @napi-rs/canvas` first.');
+  }
+}
+
+/** A font, the Debian package that ships it, its licence, and how many renderings per digit. */
+interface FontSpec {
+  slug: string;
+  file: string;
+  debianPackage: string;
+  licence: string;
+  style: 'print' | 'hand';
+  perDigit: number;
+}
+
+const FONTS: FontSpec[] = [
+  { slug: 'dejavusans', file: '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', debianPackage: 'fonts-dejavu-core', licence: 'Bitstream Vera licence (DejaVu changes public domain)', style: 'print', perDigit: 1 },
+  { slug: 'dejavuserif', file: '/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf', debianPackage: 'fonts-dejavu-core', licence: 'Bitstream Vera licence (DejaVu changes public domain)', style: 'print', perDigit: 1 },
+  { slug: 'liberationsans', file: '/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf', debianPackage: 'fonts-liberation', licence: 'GPL-2 with font exception', style: 'print', perDigit: 1 },
+  { slug: 'liberationserif', file: '/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf', debianPackage: 'fonts-liberation', licence: 'GPL-2 with font exception', style: 'print', perDigit: 1 },
+  { slug: 'nimbussans', file: '/usr/share/fonts/opentype/urw-base35/NimbusSans-Regular.otf', debianPackage: 'fonts-urw-base35', licence: 'AGPL-3 with font exception', style: 'print', perDigit: 1 },
+  { slug: 'comicneue', file: '/usr/share/fonts/opentype/comic-neue/ComicNeue-Regular.otf', debianPackage: 'fonts-comic-neue', licence: 'OFL-1.1', style: 'print', perDigit: 1 },
+  { slug: 'dkg', file: '/usr/share/fonts/truetype/fifthhorseman/dkg.ttf', debianPackage: 'fonts-dkg-handwriting', licence: 'GPL-3+ (TTF as packaged; its .sfd source is OFL-1.1)', style: 'hand', perDigit: 2 },
+  { slug: 'breip', file: '/usr/share/fonts/truetype/breip/Breip.ttf', debianPackage: 'fonts-breip', licence: 'OFL-1.0', style: 'hand', perDigit: 2 },
+  { slug: 'bwlearn', file: '/usr/share/fonts/opentype/bwht/BecauseWeLearn-Regular.otf', debianPackage: 'fonts-bwht', licence: 'OFL-1.1', style: 'hand', perDigit: 2 },
+  { slug: 'bwbuild', file: '/usr/share/fonts/opentype/bwht/BecauseWeBuild-Regular.otf', debianPackage: 'fonts-bwht', licence: 'OFL-1.1', style: 'hand', perDigit: 2 },
+  { slug: 'bwconnect', file: '/usr/share/fonts/opentype/bwht/BecauseWeConnect-Regular.otf', debianPackage: 'fonts-bwht', licence: 'OFL-1.1', style: 'hand', perDigit: 2 },
+  { slug: 'bwcreate', file: '/usr/share/fonts/opentype/bwht/BecauseWeCreate-Regular.otf', debianPackage: 'fonts-bwht', licence: 'OFL-1.1', style: 'hand', perDigit: 2 },
+  { slug: 'bwmentor', file: '/usr/share/fonts/opentype/bwht/BecauseWeMentor-Regular.otf', debianPackage: 'fonts-bwht', licence: 'OFL-1.1', style: 'hand', perDigit: 2 },
+  { slug: 'bworganize', file: '/usr/share/fonts/opentype/bwht/BecauseWeOrganize-Regular.otf', debianPackage: 'fonts-bwht', licence: 'OFL-1.1', style: 'hand', perDigit: 2 },
+  { slug: 'humorsans', file: '/usr/share/fonts/truetype/humor-sans/Humor-Sans.ttf', debianPackage: 'fonts-humor-sans', licence: 'OFL-1.1', style: 'hand', perDigit: 2 },
+  { slug: 'dancingscript', file: '/usr/share/fonts/opentype/dancingscript/DancingScript-Regular.otf', debianPackage: 'fonts-dancingscript', licence: 'OFL-1.1', style: 'hand', perDigit: 1 },
+  { slug: 'kaushanscript', file: '/usr/share/fonts/opentype/kaushanscript/KaushanScript-Regular.otf', debianPackage: 'fonts-kaushanscript', licence: 'OFL-1.1', style: 'hand', perDigit: 1 },
+  { slug: 'kristi', file: '/usr/share/fonts/truetype/kristi/Kristi.ttf', debianPackage: 'fonts-kristi', licence: 'OFL-1.1', style: 'hand', perDigit: 1 },
+];
+
+type Random = () => number;
+
+/** mulberry32: small, fast, good enough for picking rendering parameters reproducibly. */
+function mulberry32(seed: number): Random {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const uniform = (r: Random, lo: number, hi: number): number => lo + (hi - lo) * r();
+const pick = <T>(r: Random, items: readonly T[]): T => items[Math.floor(r() * items.length)]!;
+function gaussian(r: Random): number {
+  const u = Math.max(1e-12, r());
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
+}
+
+type Rgb = [number, number, number];
+
+/** Everything that defines one image; recorded in manifest.json. */
+interface Params {
+  file: string;
+  label: number;
+  font: string;
+  width: number;
+  height: number;
+  digitHeightFraction: number;
+  centre: [number, number];
+  rotationDeg: number;
+  thicken: number;
+  polarity: 'dark-on-light' | 'light-on-dark';
+  paper: Rgb;
+  ink: Rgb;
+  lighting: { gx: number; gy: number; vignette: number };
+  blurRadius: number;
+  noiseSigma: number;
+  format: 'png' | 'jpeg';
+  jpegQuality?: number;
+}
+
+const INKS: Record<string, Rgb> = {
+  black: [0.08, 0.08, 0.09],
+  graphite: [0.25, 0.25, 0.27],
+  'blue-black': [0.1, 0.12, 0.3],
+  blue: [0.1, 0.2, 0.65],
+  red: [0.7, 0.1, 0.12],
+};
+
+function chooseParams(r: Random, label: number, font: FontSpec): Omit<Params, 'file'> {
+  const longSide = Math.round(Math.exp(uniform(r, Math.log(40), Math.log(600))));
+  const aspect = uniform(r, 0.75, 1.33);
+  const width = aspect >= 1 ? longSide : Math.max(40, Math.round(longSide * aspect));
+  const height = aspect >= 1 ? Math.max(40, Math.round(longSide / aspect)) : longSide;
+  const lightOnDark = r() < 0.1;
+  const inkName = pick(r, ['black', 'black', 'graphite', 'blue-black', 'blue', 'blue', 'red']);
+  const base = uniform(r, 0.78, 0.97);
+  const tint: Rgb = [base * uniform(r, 0.97, 1.03), base * uniform(r, 0.96, 1.01), base * uniform(r, 0.88, 1.0)];
+  const board = uniform(r, 0.08, 0.3);
+  const chalk = uniform(r, 0.8, 0.97);
+  // Large pictures are photos (JPEG); PNGs are clean scans (no sensor noise, so they stay small).
+  const jpeg = r() < 0.6 || longSide > 350;
+  return {
+    label,
+    font: font.slug,
+    width,
+    height,
+    digitHeightFraction: uniform(r, 0.3, 0.8),
+    centre: [uniform(r, 0, 1), uniform(r, 0, 1)], // where in the free room the digit goes
+    rotationDeg: uniform(r, -9, 9),
+    thicken: r() < 0.35 ? uniform(r, 0.02, 0.07) : 0,
+    polarity: lightOnDark ? 'light-on-dark' : 'dark-on-light',
+    paper: lightOnDark ? [board, board * uniform(r, 1, 1.15), board] : tint,
+    ink: lightOnDark ? [chalk, chalk, chalk * uniform(r, 0.9, 1)] : INKS[inkName]!,
+    lighting: { gx: uniform(r, -0.12, 0.12), gy: uniform(r, -0.12, 0.12), vignette: uniform(r, 0, 0.15) },
+    blurRadius: r() < 0.4 ? uniform(r, 0.5, Math.max(0.6, longSide / 200)) : 0,
+    noiseSigma: jpeg ? uniform(r, 0.004, 0.03) : 0,
+    format: jpeg ? 'jpeg' : 'png',
+    ...(jpeg ? { jpegQuality: Math.round(uniform(r, 40, 90)) } : {}),
+  };
+}
+
+/** Renders the glyph coverage (0..1) at the requested size, position and rotation. */
+function glyphCoverage(canvasModule: CanvasModule, p: Omit<Params, 'file'>, family: string): Float32Array {
+  const canvas = canvasModule.createCanvas(p.width, p.height);
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, p.width, p.height);
+  const text = String(p.label);
+  ctx.font = `100px "${family}"`;
+  ctx.textBaseline = 'alphabetic';
+  const m = ctx.measureText(text);
+  const glyphW = m.actualBoundingBoxLeft + m.actualBoundingBoxRight;
+  const glyphH = m.actualBoundingBoxAscent + m.actualBoundingBoxDescent;
+  // Font size giving the requested digit height, shrunk if the (rotated) glyph would not fit.
+  let size = (100 * p.digitHeightFraction * p.height) / glyphH;
+  const angle = (p.rotationDeg * Math.PI) / 180;
+  const extent = (s: number): [number, number] => {
+    const w = ((glyphW + p.thicken * 100) * s) / 100;
+    const h = ((glyphH + p.thicken * 100) * s) / 100;
+    const c = Math.abs(Math.cos(angle));
+    const sn = Math.abs(Math.sin(angle));
+    return [w * c + h * sn, w * sn + h * c];
+  };
+  const margin = 2;
+  const [ew, eh] = extent(size);
+  const fit = Math.min(1, (p.width - 2 * margin) / ew, (p.height - 2 * margin) / eh);
+  size *= fit;
+  const [fw, fh] = extent(size);
+  const cx = fw / 2 + margin + p.centre[0] * Math.max(0, p.width - fw - 2 * margin);
+  const cy = fh / 2 + margin + p.centre[1] * Math.max(0, p.height - fh - 2 * margin);
+  ctx.translate(cx, cy);
+  ctx.rotate(angle);
+  ctx.font = `${size}px "${family}"`;
+  const k = size / 100;
+  const x = -((m.actualBoundingBoxRight - m.actualBoundingBoxLeft) * k) / 2;
+  const y = ((m.actualBoundingBoxAscent - m.actualBoundingBoxDescent) * k) / 2;
+  ctx.fillStyle = '#000';
+  ctx.fillText(text, x, y);
+  if (p.thicken > 0) {
+    ctx.strokeStyle = '#000';
+    ctx.lineJoin = 'round';
+    ctx.lineWidth = p.thicken * size;
+    ctx.strokeText(text, x, y);
+  }
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  const rgba = ctx.getImageData(0, 0, p.width, p.height).data;
+  const coverage = new Float32Array(p.width * p.height);
+  for (let i = 0; i < coverage.length; i++) coverage[i] = 1 - rgba[i * 4]! / 255;
+  return coverage;
+}
+
+/** Separable box blur repeated 3 times (close to a Gaussian of the given radius). */
+function blur(values: Float32Array, width: number, height: number, radius: number): Float32Array {
+  const r = Math.max(1, Math.round(radius));
+  let src = values;
+  for (let pass = 0; pass < 3; pass++) {
+    const tmp = new Float32Array(src.length);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        let s = 0;
+        let n = 0;
+        for (let d = -r; d <= r; d++) {
+          const xx = x + d;
+          if (xx >= 0 && xx < width) {
+            s += src[y * width + xx]!;
+            n++;
+          }
+        }
+        tmp[y * width + x] = s / n;
+      }
+    }
+    const out = new Float32Array(src.length);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        let s = 0;
+        let n = 0;
+        for (let d = -r; d <= r; d++) {
+          const yy = y + d;
+          if (yy >= 0 && yy < height) {
+            s += tmp[yy * width + x]!;
+            n++;
+          }
+        }
+        out[y * width + x] = s / n;
+      }
+    }
+    src = out;
+  }
+  return src;
+}
+
+async function render(canvasModule: CanvasModule, r: Random, p: Params): Promise<Buffer> {
+  let coverage = glyphCoverage(canvasModule, p, p.font);
+  if (p.blurRadius > 0) coverage = blur(coverage, p.width, p.height, p.blurRadius / 2);
+  const canvas = canvasModule.createCanvas(p.width, p.height);
+  const ctx = canvas.getContext('2d');
+  const image = ctx.getImageData(0, 0, p.width, p.height);
+  for (let y = 0; y < p.height; y++) {
+    const v = (2 * y) / (p.height - 1) - 1;
+    for (let x = 0; x < p.width; x++) {
+      const u = (2 * x) / (p.width - 1) - 1;
+      const light = 1 + p.lighting.gx * u + p.lighting.gy * v - p.lighting.vignette * (u * u + v * v) / 2;
+      const a = coverage[y * p.width + x]!;
+      const grain = gaussian(r) * p.noiseSigma;
+      for (let c = 0; c < 3; c++) {
+        const value = (p.paper[c]! * (1 - a) + p.ink[c]! * a) * light + grain + gaussian(r) * p.noiseSigma * 0.5;
+        image.data[(y * p.width + x) * 4 + c] = Math.round(255 * Math.min(1, Math.max(0, value)));
+      }
+      image.data[(y * p.width + x) * 4 + 3] = 255;
+    }
+  }
+  ctx.putImageData(image, 0, 0);
+  return p.format === 'png' ? canvas.encode('png') : canvas.encode('jpeg', p.jpegQuality ?? 85);
+}
+
+function parseArgs(argv: string[]): { seed: number; out: string } {
+  let seed = 20250601;
+  let out = path.join(__dirname, '..', 'test', 'fixtures', 'digits-realworld');
+  for (let i = 0; i < argv.length; i += 2) {
+    if (argv[i] === '--seed') seed = Number(argv[i + 1]);
+    else if (argv[i] === '--out') out = path.resolve(argv[i + 1] ?? '');
+    else throw new Error(`unknown argument ${argv[i]} (use --seed N, --out DIR)`);
+  }
+  if (!Number.isInteger(seed)) throw new Error('--seed needs an integer');
+  return { seed, out };
+}
+
+async function main(): Promise<void> {
+  const { seed, out } = parseArgs(process.argv.slice(2));
+  const canvasModule = loadCanvas();
+  for (const f of FONTS) {
+    if (!existsSync(f.file)) throw new Error(`${f.file} is missing: apt-get install ${f.debianPackage}`);
+    if (!canvasModule.GlobalFonts.registerFromPath(f.file, f.slug)) throw new Error(`could not load ${f.file}`);
+  }
+  mkdirSync(out, { recursive: true });
+  for (const old of readdirSync(out)) if (/\.(png|jpg)$/.test(old)) rmSync(path.join(out, old));
+  const random = mulberry32(seed);
+  const manifest: Params[] = [];
+  let bytes = 0;
+  for (const font of FONTS) {
+    for (let label = 0; label < 10; label++) {
+      for (let n = 0; n < font.perDigit; n++) {
+        const params = chooseParams(random, label, font);
+        const file = `${label}-${font.slug}-${n}.${params.format === 'png' ? 'png' : 'jpg'}`;
+        const p: Params = { file, ...params };
+        const data = await render(canvasModule, random, p);
+        writeFileSync(path.join(out, file), data);
+        bytes += data.length;
+        manifest.push(p);
+      }
+    }
+  }
+  const round = (x: unknown): unknown =>
+    typeof x === 'number' ? Number(x.toFixed(3)) : Array.isArray(x) ? x.map(round) : x && typeof x === 'object' ? Object.fromEntries(Object.entries(x).map(([k, v]) => [k, round(v)])) : x;
+  writeFileSync(
+    path.join(out, 'manifest.json'),
+    `{"seed": ${seed}, "generator": "scripts/make-realworld-digits.ts",\n"fonts": [\n${FONTS.map((f) => JSON.stringify(f)).join(',\n')}\n],\n"images": [\n${manifest.map((p) => JSON.stringify(round(p))).join(',\n')}\n]}\n`,
+  );
+  console.log(`${manifest.length} images, ${(bytes / 1024).toFixed(0)} KiB -> ${out}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

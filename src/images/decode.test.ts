@@ -1,0 +1,186 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Jimp } from 'jimp';
+import { ProblemError, UndecodableImage } from '../errors/errors';
+import { decodeToGray } from './decode';
+import { DEFAULT_IMAGE_LIMITS } from './limits';
+
+type Mime = 'image/png' | 'image/jpeg' | 'image/bmp' | 'image/gif' | 'image/tiff';
+
+/** A w x h jimp image whose pixel (x, y) is rgba(x, y) (0..255 each). */
+function makeImage(w: number, h: number, rgba: (x: number, y: number) => [number, number, number, number]) {
+  const img = new Jimp({ width: w, height: h });
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) img.bitmap.data.set(rgba(x, y), (y * w + x) * 4);
+  }
+  return img;
+}
+
+async function encode(img: ReturnType<typeof makeImage>, mime: Mime): Promise<Buffer> {
+  return mime === 'image/jpeg' ? img.getBuffer(mime, { quality: 95 }) : img.getBuffer(mime);
+}
+
+/** 32x24: left half black, right half white, bottom quarter mid-gray (128) across. */
+const pattern = (x: number, y: number): [number, number, number, number] => {
+  const v = y >= 18 ? 128 : x < 16 ? 0 : 255;
+  return [v, v, v, 255];
+};
+
+const gray = (img: { width: number; data: Float32Array }, x: number, y: number): number => img.data[y * img.width + x]!;
+
+/** Mean gray over the rectangle [x0, x1) x [y0, y1). */
+function mean(img: { width: number; data: Float32Array }, x0: number, y0: number, x1: number, y1: number): number {
+  let s = 0;
+  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) s += gray(img, x, y);
+  return s / ((x1 - x0) * (y1 - y0));
+}
+
+const FIXTURES = path.join(__dirname, '..', '..', 'test', 'fixtures');
+
+function firstFixture(ext: string): Buffer {
+  const dir = path.join(FIXTURES, 'digits-realworld');
+  const name = readdirSync(dir)
+    .filter((f) => f.endsWith(ext))
+    .sort()[0];
+  if (name === undefined) throw new Error(`no ${ext} in ${dir}`);
+  return readFileSync(path.join(dir, name));
+}
+
+describe('decodeToGray: formats', () => {
+  it.each<[Mime, number]>([
+    ['image/png', 0.002],
+    ['image/bmp', 0.002],
+    ['image/gif', 0.002],
+    ['image/tiff', 0.002],
+    ['image/jpeg', 0.03],
+  ])('decodes %s to gray 0..1 with 0 = black (tolerance %d)', async (mime, tolerance) => {
+    const bytes = await encode(makeImage(32, 24, pattern), mime);
+    const img = await decodeToGray(bytes, DEFAULT_IMAGE_LIMITS);
+    expect([img.width, img.height, img.data.length]).toEqual([32, 24, 32 * 24]);
+    expect(img.data).toBeInstanceOf(Float32Array);
+    // Away from the edges, where JPEG rings.
+    expect(Math.abs(mean(img, 2, 2, 12, 14) - 0)).toBeLessThan(tolerance);
+    expect(Math.abs(mean(img, 20, 2, 30, 14) - 1)).toBeLessThan(tolerance);
+    expect(Math.abs(mean(img, 2, 20, 30, 24) - 128 / 255)).toBeLessThan(tolerance);
+  });
+
+  it('converts colour with ITU-R 601 luma', async () => {
+    const colours: [number, number, number][] = [
+      [255, 0, 0],
+      [0, 255, 0],
+      [0, 0, 255],
+      [40, 120, 200],
+    ];
+    const img = makeImage(8 * colours.length, 8, (x) => [...colours[Math.floor(x / 8)]!, 255]);
+    const decoded = await decodeToGray(await encode(img, 'image/png'), DEFAULT_IMAGE_LIMITS);
+    colours.forEach(([r, g, b], i) => expect(gray(decoded, i * 8 + 4, 4)).toBeCloseTo((0.299 * r + 0.587 * g + 0.114 * b) / 255, 5));
+  });
+
+  it('flattens transparency onto white', async () => {
+    // Black ink at alpha 0 (invisible), 128 (half) and 255 (opaque); a transparent background.
+    const img = makeImage(24, 8, (x) => [0, 0, 0, x < 8 ? 0 : x < 16 ? 128 : 255]);
+    const decoded = await decodeToGray(await encode(img, 'image/png'), DEFAULT_IMAGE_LIMITS);
+    expect(gray(decoded, 4, 4)).toBeCloseTo(1, 5);
+    expect(gray(decoded, 12, 4)).toBeCloseTo(1 - 128 / 255, 5);
+    expect(gray(decoded, 20, 4)).toBeCloseTo(0, 5);
+  });
+
+  it('flattens a transparent GIF background onto white', async () => {
+    const img = makeImage(16, 8, (x) => (x < 8 ? [0, 0, 0, 0] : [0, 0, 0, 255]));
+    const decoded = await decodeToGray(await encode(img, 'image/gif'), DEFAULT_IMAGE_LIMITS);
+    expect(gray(decoded, 3, 3)).toBe(1);
+    expect(gray(decoded, 12, 3)).toBe(0);
+  });
+});
+
+/** Inserts an APP1 EXIF segment carrying only IFD0/Orientation right after SOI. */
+function withExifOrientation(jpeg: Buffer, orientation: number, littleEndian: boolean): Buffer {
+  const tiff = Buffer.alloc(8 + 2 + 12 + 4);
+  const u16 = (v: number, at: number) => (littleEndian ? tiff.writeUInt16LE(v, at) : tiff.writeUInt16BE(v, at));
+  const u32 = (v: number, at: number) => (littleEndian ? tiff.writeUInt32LE(v, at) : tiff.writeUInt32BE(v, at));
+  tiff.write(littleEndian ? 'II' : 'MM', 0, 'ascii');
+  u16(42, 2);
+  u32(8, 4); // IFD0 offset
+  u16(1, 8); // one entry
+  u16(0x0112, 10); // Orientation
+  u16(3, 12); // SHORT
+  u32(1, 14); // count
+  u16(orientation, 18); // value, left-justified in the 4-byte field
+  u32(0, 22); // no next IFD
+  const payload = Buffer.concat([Buffer.from('Exif\0\0', 'binary'), tiff]);
+  const header = Buffer.from([0xff, 0xe1, 0, 0]);
+  header.writeUInt16BE(payload.length + 2, 2);
+  return Buffer.concat([jpeg.subarray(0, 2), header, payload, jpeg.subarray(2)]);
+}
+
+describe('decodeToGray: EXIF orientation', () => {
+  // Stored 40 wide x 20 high, white with a black 8x8 block in the top-left corner.
+  const stored = () => makeImage(40, 20, (x, y) => (x < 8 && y < 8 ? [0, 0, 0, 255] : [255, 255, 255, 255]));
+
+  it('turns orientation 6 (camera rotated 90 degrees clockwise) upright: the block goes top-right', async () => {
+    const jpeg = withExifOrientation(await encode(stored(), 'image/jpeg'), 6, false);
+    const img = await decodeToGray(jpeg, DEFAULT_IMAGE_LIMITS);
+    expect([img.width, img.height]).toEqual([20, 40]);
+    expect(mean(img, 13, 1, 19, 7)).toBeLessThan(0.1);
+    expect(mean(img, 1, 1, 7, 7)).toBeGreaterThan(0.9);
+  });
+
+  it('turns orientation 8 (90 degrees counter-clockwise) upright: the block goes bottom-left', async () => {
+    const jpeg = withExifOrientation(await encode(stored(), 'image/jpeg'), 8, true);
+    const img = await decodeToGray(jpeg, DEFAULT_IMAGE_LIMITS);
+    expect([img.width, img.height]).toEqual([20, 40]);
+    expect(mean(img, 1, 33, 7, 39)).toBeLessThan(0.1);
+    expect(mean(img, 1, 1, 7, 7)).toBeGreaterThan(0.9);
+  });
+
+  it('handles orientation 3 (upside down) and ignores orientation 1', async () => {
+    const upsideDown = await decodeToGray(withExifOrientation(await encode(stored(), 'image/jpeg'), 3, true), DEFAULT_IMAGE_LIMITS);
+    expect([upsideDown.width, upsideDown.height]).toEqual([40, 20]);
+    expect(mean(upsideDown, 33, 13, 39, 19)).toBeLessThan(0.1);
+    const upright = await decodeToGray(withExifOrientation(await encode(stored(), 'image/jpeg'), 1, true), DEFAULT_IMAGE_LIMITS);
+    expect(mean(upright, 1, 1, 7, 7)).toBeLessThan(0.1);
+  });
+});
+
+describe('decodeToGray: truncated and corrupt files give 400', () => {
+  const busy = (x: number, y: number): [number, number, number, number] => {
+    const v = (x * 37 + y * 91 + ((x * y) % 13) * 17) % 256;
+    return [v, 255 - v, (v * 3) % 256, 255];
+  };
+
+  it.each<Mime>(['image/png', 'image/jpeg', 'image/bmp', 'image/gif', 'image/tiff'])('%s cut in half', async (mime) => {
+    const bytes = await encode(makeImage(64, 48, busy), mime);
+    const err = await decodeToGray(bytes.subarray(0, bytes.length >> 1), DEFAULT_IMAGE_LIMITS).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UndecodableImage);
+    expect((err as UndecodableImage).status).toBe(400);
+  });
+
+  it('the first half of a real JPEG photo and of a real PNG', async () => {
+    for (const bytes of [firstFixture('.jpg'), firstFixture('.png'), readFileSync(path.join(FIXTURES, 'mnist', '3.png'))]) {
+      await expect(decodeToGray(bytes, DEFAULT_IMAGE_LIMITS)).resolves.toBeDefined();
+      await expect(decodeToGray(bytes.subarray(0, bytes.length >> 1), DEFAULT_IMAGE_LIMITS)).rejects.toBeInstanceOf(UndecodableImage);
+    }
+  });
+
+  it('random damage (flipped bytes, cuts) only ever yields an image or a typed problem', async () => {
+    // omggif reports some damage with console.log and decodes what it can; keep the test output clean.
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    let seed = 12345;
+    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (const mime of ['image/png', 'image/jpeg', 'image/bmp', 'image/gif', 'image/tiff'] as Mime[]) {
+      const original = await encode(makeImage(40, 30, busy), mime);
+      for (let trial = 0; trial < 40; trial++) {
+        const bytes = Buffer.from(original.subarray(0, trial % 4 === 0 ? Math.floor(random() * original.length) : original.length));
+        for (let k = 0; k < 1 + (trial % 5); k++) if (bytes.length > 0) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+        try {
+          const img = await decodeToGray(bytes, DEFAULT_IMAGE_LIMITS);
+          expect(img.data.length).toBe(img.width * img.height);
+        } catch (err) {
+          expect(err).toBeInstanceOf(ProblemError);
+          expect([400, 413, 415, 422]).toContain((err as ProblemError).status);
+        }
+      }
+    }
+    log.mockRestore();
+  });
+});

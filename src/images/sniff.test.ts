@@ -1,0 +1,127 @@
+import { deflateSync } from 'node:zlib';
+import { ImageTooLarge, ProblemError, UndecodableImage, UnsupportedImage, UnusableImage } from '../errors/errors';
+import { decodeToGray } from './decode';
+import { ACCEPTED_IMAGE_FORMATS, DEFAULT_IMAGE_LIMITS } from './limits';
+import { sniffImage } from './sniff';
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function chunk(type: string, data: Uint8Array): Buffer {
+  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const out = Buffer.alloc(8 + data.length + 4);
+  out.writeUInt32BE(data.length, 0);
+  body.copy(out, 4);
+  out.writeUInt32BE(crc32(body), 8 + data.length);
+  return out;
+}
+
+/** A well-formed grayscale PNG header (correct CRCs) declaring width x height, with `idat` as image data. */
+function pngWithHeader(width: number, height: number, idat: Uint8Array = deflateSync(Buffer.alloc(0))): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 0; // grayscale
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', idat),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
+}
+
+async function rejection(bytes: Uint8Array): Promise<ProblemError> {
+  try {
+    await decodeToGray(bytes, DEFAULT_IMAGE_LIMITS);
+  } catch (err) {
+    if (err instanceof ProblemError) return err;
+    throw err;
+  }
+  throw new Error('expected the image to be refused');
+}
+
+describe('sniffImage: format from the magic bytes, size from the header', () => {
+  it('refuses an empty upload with 415 naming the accepted formats', async () => {
+    const err = await rejection(new Uint8Array(0));
+    expect(err).toBeInstanceOf(UnsupportedImage);
+    expect(err.status).toBe(415);
+    expect(err.detail).toMatch(/empty/);
+    expect(err.detail).toContain('png, jpeg, bmp, gif, tiff');
+    expect(err.extensions).toEqual({ acceptedFormats: ACCEPTED_IMAGE_FORMATS });
+  });
+
+  it('refuses text named .png with 415 saying it is text', async () => {
+    for (const text of ['hello, this is not a picture\n', 'BMW 320d, 2011, 150000 km']) {
+      const err = await rejection(Buffer.from(text));
+      expect(err).toBeInstanceOf(UnsupportedImage);
+      expect(err.detail).toMatch(/text, not an image/);
+    }
+  });
+
+  it.each([
+    ['WEBP', Buffer.concat([Buffer.from('RIFF'), Buffer.from([0x24, 0, 0, 0]), Buffer.from('WEBPVP8 '), Buffer.alloc(24)])],
+    ['AVIF', Buffer.concat([Buffer.from([0, 0, 0, 0x1c]), Buffer.from('ftypavif'), Buffer.alloc(20)])],
+    ['HEIC', Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypheic'), Buffer.alloc(16)])],
+    ['SVG', Buffer.from('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>')],
+    ['PSD', Buffer.concat([Buffer.from('8BPS'), Buffer.from([0, 1, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 10, 0, 0, 0, 10, 0, 8, 0, 3])])],
+    ['ICO', Buffer.from([0, 0, 1, 0, 1, 0, 16, 16, 0, 0, 1, 0, 32, 0, 0, 0, 0, 0, 22, 0, 0, 0])],
+  ])('refuses %s with 415 naming the detected format and the accepted ones', async (name, bytes) => {
+    const err = await rejection(bytes);
+    expect(err).toBeInstanceOf(UnsupportedImage);
+    expect(err.status).toBe(415);
+    expect(err.detail).toContain(name);
+    expect(err.detail).toContain('Accepted image formats: png, jpeg, bmp, gif, tiff');
+  });
+
+  it('reads the size of a pixel bomb from its header and refuses it with 413 before decoding', async () => {
+    const bomb = pngWithHeader(100_000, 100_000);
+    expect(bomb.length).toBeLessThan(100);
+    expect(sniffImage(bomb)).toEqual({ format: 'png', width: 100_000, height: 100_000 });
+    const before = process.memoryUsage().arrayBuffers;
+    const started = Date.now();
+    const err = await rejection(bomb);
+    expect(err).toBeInstanceOf(ImageTooLarge);
+    expect(err.status).toBe(413);
+    expect(err.extensions).toEqual({ width: 100_000, height: 100_000, maxPixels: 40_000_000 });
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(10 * 2 ** 20);
+  });
+
+  it('honours a custom maxPixels', async () => {
+    const png = pngWithHeader(100, 100, deflateSync(Buffer.alloc(100 * 101)));
+    await expect(decodeToGray(png, { maxPixels: 9_999, minSide: 8 })).rejects.toBeInstanceOf(ImageTooLarge);
+    await expect(decodeToGray(png, { maxPixels: 10_000, minSide: 8 })).resolves.toMatchObject({ width: 100, height: 100 });
+  });
+
+  it('refuses a 1x1 image with 422, and one side under minSide too', async () => {
+    const one = pngWithHeader(1, 1, deflateSync(Buffer.from([0, 0])));
+    const err = await rejection(one);
+    expect(err).toBeInstanceOf(UnusableImage);
+    expect(err.status).toBe(422);
+    expect(err.detail).toMatch(/1x1.*at least 8/);
+    await expect(decodeToGray(pngWithHeader(200, 7), DEFAULT_IMAGE_LIMITS)).rejects.toBeInstanceOf(UnusableImage);
+  });
+
+  it('calls a recognised format with a cut-off header undecodable (400)', async () => {
+    for (const bytes of [
+      pngWithHeader(10, 10).subarray(0, 20),
+      Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]),
+      Buffer.from('GIF89a\x10'),
+      Buffer.from([0x49, 0x49, 0x2a, 0x00, 0x08, 0x00, 0x00, 0x00]),
+    ]) {
+      const err = await rejection(bytes);
+      expect(err).toBeInstanceOf(UndecodableImage);
+      expect(err.status).toBe(400);
+    }
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * Histogram statistics over Float32Array values in a known range. Histograms instead of sorting keep
+ * the digit recipe linear in the pixel count; 4096 bins resolve 1/4096 of the range, far finer than
+ * the 8-bit input.
+ */
+
+// Math functions bound once per module: inside Jest's VM context every global lookup in a hot
+// loop goes through the context's interceptors (measured 10-40x slower); module bindings do not.
+const { max, min, round } = Math;
+
+const BINS = 4096;
+
+export interface Histogram {
+  counts: Float64Array;
+  min: number;
+  max: number;
+  total: number;
+}
+
+/** Histogram of `values[i]` for the indices where `include` (if given) is non-zero; values are clamped to [min, max]. */
+export function histogram(values: ArrayLike<number>, lo: number, hi: number, include?: ArrayLike<number>): Histogram {
+  const counts = new Float64Array(BINS);
+  const scale = (BINS - 1) / (hi - lo || 1);
+  let total = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (include !== undefined && include[i] === 0) continue;
+    const v = min(hi, max(lo, values[i]!));
+    counts[round((v - lo) * scale)]! += 1;
+    total++;
+  }
+  return { counts, min: lo, max: hi, total };
+}
+
+function binValue(h: Histogram, bin: number): number {
+  return h.min + (bin * (h.max - h.min)) / (BINS - 1);
+}
+
+/** The q-quantile (0..1) of the histogrammed values; `NaN` when the histogram is empty. */
+export function quantile(h: Histogram, q: number): number {
+  if (h.total === 0) return Number.NaN;
+  const target = min(h.total - 1, max(0, q * (h.total - 1)));
+  let seen = 0;
+  for (let b = 0; b < BINS; b++) {
+    seen += h.counts[b]!;
+    if (seen > target) return binValue(h, b);
+  }
+  return h.max;
+}
+
+/** Otsu's threshold: the cut that maximises the between-class variance. */
+export function otsuThreshold(h: Histogram): number {
+  let sumAll = 0;
+  for (let b = 0; b < BINS; b++) sumAll += b * h.counts[b]!;
+  let weightLow = 0;
+  let sumLow = 0;
+  let best = 0;
+  let bestVariance = -1;
+  for (let b = 0; b < BINS - 1; b++) {
+    weightLow += h.counts[b]!;
+    sumLow += b * h.counts[b]!;
+    const weightHigh = h.total - weightLow;
+    if (weightLow === 0 || weightHigh === 0) continue;
+    const meanLow = sumLow / weightLow;
+    const meanHigh = (sumAll - sumLow) / weightHigh;
+    const variance = weightLow * weightHigh * (meanLow - meanHigh) ** 2;
+    if (variance > bestVariance) {
+      bestVariance = variance;
+      best = b;
+    }
+  }
+  return binValue(h, best + 0.5);
+}
