@@ -1,5 +1,6 @@
 import type { HandlerContext, UploadedFile } from './context';
-import { prepareInput } from '../src/images';
+import { type ImageLimits, prepareInput } from '../src/images';
+import type { Servable } from '../src/inference/servable';
 
 export interface DigitPrediction {
   digit: number;
@@ -13,7 +14,10 @@ export async function postImage(
   { file }: { file: UploadedFile },
   { models, imageLimits }: HandlerContext,
 ): Promise<DigitPrediction> {
-  const servable = models.require('mnist');
+  return models.withServable({ name: 'mnist' }, (servable) => classifyDigit(servable, file, imageLimits), 503);
+}
+
+async function classifyDigit(servable: Servable, file: UploadedFile, imageLimits: ImageLimits): Promise<DigitPrediction> {
   const input = await prepareInput(file.buffer, servable.metadata, imageLimits);
   const [output] = await servable.predict([input]);
   const probabilities = Array.from(output, (p) => Math.min(1, Math.max(0, p)));

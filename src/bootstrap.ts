@@ -26,14 +26,20 @@ export async function startService(config: Config, specFile = SPEC_FILE, handler
   const backend = await initBackend(config.backend);
 
   const models = new ModelManager(config.modelStore);
-  const failures = await models.loadStore();
-  if (failures.length > 0) {
-    models.dispose();
-    throw new Error(`Models failed to load:\n${failures.map((f) => `  - ${f.name}/${f.version}: ${f.error}`).join('\n')}`);
-  }
+  await models.reconcile();
+  // One bad model must not stop the others; but a server with nothing to serve is a mistake.
   if (models.list().length === 0) {
-    throw new Error(`No model in ${config.modelStore}: expected <name>/<version>/ folders (model.json + metadata.json)`);
+    const reasons = models
+      .names()
+      .flatMap((name) => [models.modelError(name), ...models.versionStatus(name).map((s) => s.error && `${name}/${s.version}: ${s.error}`)])
+      .filter(Boolean);
+    throw new Error(
+      reasons.length > 0
+        ? `No model could be loaded from ${config.modelStore}:\n${reasons.map((r) => `  - ${r}`).join('\n')}`
+        : `No model in ${config.modelStore}: expected <name>/<version>/ folders (model.json + metadata.json)`,
+    );
   }
+  models.startWatching(config.pollSeconds * 1000);
 
   const context: HandlerContext = {
     models,

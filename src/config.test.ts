@@ -11,6 +11,7 @@ describe('loadConfig', () => {
       maxUploadBytes: 10 * 1024 * 1024,
       maxImagePixels: 40_000_000,
       backend: undefined,
+      pollSeconds: 5,
       validateResponses: false,
     });
   });
@@ -23,6 +24,7 @@ describe('loadConfig', () => {
       MAX_UPLOAD_BYTES: '1000',
       MAX_IMAGE_PIXELS: '5000',
       TFJS_BACKEND: 'cpu',
+      MODEL_POLL_SECONDS: '0',
       VALIDATE_RESPONSES: 'true',
     });
     expect(config).toEqual({
@@ -32,6 +34,7 @@ describe('loadConfig', () => {
       maxUploadBytes: 1000,
       maxImagePixels: 5000,
       backend: 'cpu',
+      pollSeconds: 0,
       validateResponses: true,
     });
   });

@@ -31,6 +31,11 @@ async function main(): Promise<void> {
     });
     setTimeout(() => process.exit(0), 10_000).unref();
   };
+  // SIGHUP: re-read the model store now instead of waiting for the next poll.
+  process.on('SIGHUP', () => {
+    log.info('reloading the model store', { signal: 'SIGHUP' });
+    void models.reconcile();
+  });
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
 }

@@ -1,78 +1,267 @@
-import { ModelNotFound, ServiceUnavailable } from '../errors/errors';
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { ModelNotFound, ProblemError, ServiceUnavailable } from '../errors/errors';
 import { log } from '../log';
-import { latestVersions, scanStore } from '../model-store/repository';
+import { type AspiredModel, aspiredVersions, type StoredVersion } from '../model-store/repository';
 import { loadServable, type Servable } from './servable';
 
-export interface LoadFailure {
-  name: string;
+/** TF Serving's lifecycle states; a version only moves forward through them. */
+export type VersionState = 'LOADING' | 'AVAILABLE' | 'UNLOADING' | 'END';
+
+export interface VersionStatus {
   version: number;
-  error: string;
+  state: VersionState;
+  /** Why a version ended without serving (failed to load). */
+  error?: string;
+}
+
+/** A pinned version: it stays loaded until released, even if a reload retires it meanwhile. */
+export interface ServableHandle {
+  readonly servable: Servable;
+  release(): void;
+}
+
+export class VersionNotFound extends ProblemError {
+  constructor(name: string, version: number, available: number[]) {
+    super(404, 'version-not-found', 'Version Not Found', `Model '${name}' has no available version ${version}. Available: ${available.join(', ') || 'none'}.`);
+  }
+}
+
+/** One loaded version, how many requests hold it, and whether the store still wants it. */
+class Loaded {
+  refs = 0;
+  retired = false;
+  constructor(readonly servable: Servable) {}
+}
+
+export type Loader = (stored: StoredVersion) => Promise<Servable>;
+type Live = ReadonlyMap<string, ReadonlyMap<number, Loaded>>;
+
+/** What a version folder looks like now; a failed version is retried only when this changes. */
+function folderSignature(dir: string): string {
+  return ['.', 'model.json', 'metadata.json']
+    .map((f) => {
+      try {
+        return String(statSync(path.join(dir, f)).mtimeMs);
+      } catch {
+        return '-';
+      }
+    })
+    .join('/');
 }
 
 /**
- * Holds the servables of the store and answers "which version serves model X". The live map is
- * replaced in one assignment, so a lookup never sees a half-updated set.
+ * TF Serving's manager: brings the loaded versions to what the source (the store's folders and
+ * config.yaml files) aspires to. New versions are loaded and warmed up before they are published;
+ * a version the policy no longer wants is unpublished only once the model has an aspired version
+ * available (so a broken new version never takes the old one down), and disposed once the last
+ * request holding it releases it. The published map is replaced in one assignment.
  */
 export class ModelManager {
-  private live: ReadonlyMap<string, Servable> = new Map();
-  private loading = true;
+  private live: Live = new Map();
+  private readonly status = new Map<string, Map<number, VersionStatus>>();
+  private readonly failed = new Map<string, string>(); // `${name}/${version}` -> folder signature
+  private readonly modelErrors = new Map<string, string>();
+  private reconciling: Promise<void> = Promise.resolve();
+  private initialised = false;
+  private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly store: string) {}
+  constructor(
+    private readonly store: string,
+    private readonly loader: Loader = loadServable,
+  ) {}
 
-  /** Loads the latest version of every model in the store; returns what failed (nothing is half-published). */
-  async loadStore(): Promise<LoadFailure[]> {
-    this.loading = true;
-    const wanted = latestVersions(scanStore(this.store));
-    const next = new Map<string, Servable>();
-    const failures: LoadFailure[] = [];
-    for (const stored of wanted) {
-      const started = Date.now();
-      try {
-        const servable = await loadServable(stored);
-        next.set(stored.name, servable);
-        log.info('model available', { model: stored.name, version: stored.version, ms: Date.now() - started });
-      } catch (e) {
-        failures.push({ name: stored.name, version: stored.version, error: (e as Error).message });
-        log.error('model failed to load', { model: stored.name, version: stored.version, error: (e as Error).message });
-      }
-    }
-    const previous = this.live;
-    this.live = next;
-    this.loading = false;
-    for (const [name, servable] of previous) if (next.get(name) !== servable) servable.dispose();
-    return failures;
+  /** Brings the loaded set in line with the store once; concurrent calls run one after another. */
+  reconcile(): Promise<void> {
+    this.reconciling = this.reconciling.then(() => this.reconcileOnce());
+    return this.reconciling;
   }
 
-  /** True once the first load finished, i.e. every model that should serve was tried. */
+  /** Polls the store every `intervalMs` (0: never). */
+  startWatching(intervalMs: number): void {
+    this.stopWatching();
+    if (intervalMs <= 0) return;
+    this.timer = setInterval(() => void this.reconcile(), intervalMs);
+    this.timer.unref();
+  }
+
+  stopWatching(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** True once the store has been read and every version it wanted was tried. */
   get ready(): boolean {
-    return !this.loading;
+    return this.initialised;
   }
 
-  /** The serving version of a model a client named: 404 if there is none. */
-  get(name: string): Servable {
-    return this.live.get(name) ?? this.absent(name, () => new ModelNotFound(name, [...this.live.keys()]));
+  /** Names of the models that have (or had) versions, sorted. */
+  names(): string[] {
+    return [...new Set([...this.status.keys(), ...this.live.keys()])].sort();
   }
 
-  /** The serving version of a model a route is built on: 503 naming the model to add if absent. */
-  require(name: string): Servable {
-    return (
-      this.live.get(name) ??
-      this.absent(name, () => new ServiceUnavailable(`Model '${name}' is not loaded. Add ${name}/<version>/ to the model store and restart.`))
-    );
+  /** Lifecycle of every version of a model, newest first; 404 for a model never seen. */
+  versionStatus(name: string): VersionStatus[] {
+    const versions = this.status.get(name);
+    if (!versions) throw new ModelNotFound(name, this.names());
+    return [...versions.values()].sort((a, b) => b.version - a.version).map((s) => ({ ...s }));
   }
 
-  private absent(name: string, error: () => Error): never {
-    if (this.loading) throw new ServiceUnavailable(`Models are still loading (${name} is not available yet); retry shortly.`, 1);
-    throw error();
+  /** Why a model's config.yaml was refused, if it was. */
+  modelError(name: string): string | undefined {
+    return this.modelErrors.get(name);
   }
 
-  /** Every servable, sorted by name. */
+  /** The available versions of a model, newest first. */
+  availableVersions(name: string): number[] {
+    return [...(this.live.get(name)?.keys() ?? [])].sort((a, b) => b - a);
+  }
+
+  /** Every available servable (all versions), by name then version. */
   list(): Servable[] {
-    return [...this.live.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.live.values()]
+      .flatMap((versions) => [...versions.values()].map((l) => l.servable))
+      .sort((a, b) => a.name.localeCompare(b.name) || a.version - b.version);
   }
 
+  /**
+   * Pins a version (the newest available when none is named) for the length of a request. A model
+   * the client named and that does not exist is 404; `missing: 503` is for routes built on a
+   * fixed model, where its absence is the server's problem.
+   */
+  acquire({ name, version }: { name: string; version?: number }, missing: 404 | 503 = 404): ServableHandle {
+    const versions = this.live.get(name);
+    if (!versions || versions.size === 0) {
+      if (!this.initialised) throw new ServiceUnavailable(`Models are still loading ('${name}' is not available yet); retry shortly.`, 1);
+      if (missing === 503 || this.status.has(name)) {
+        throw new ServiceUnavailable(`Model '${name}' has no available version. Add ${name}/<version>/ to the model store.`, 5);
+      }
+      throw new ModelNotFound(name, this.names());
+    }
+    const loaded = version === undefined ? versions.get(Math.max(...versions.keys())) : versions.get(version);
+    if (!loaded) throw new VersionNotFound(name, version as number, this.availableVersions(name));
+    loaded.refs++;
+    let released = false;
+    return {
+      servable: loaded.servable,
+      release: () => {
+        if (released) return;
+        released = true;
+        loaded.refs--;
+        this.disposeIfIdle(loaded);
+      },
+    };
+  }
+
+  /** Runs `work` on a pinned version (see `acquire`) and releases it however `work` ends. */
+  async withServable<T>(ref: { name: string; version?: number }, work: (servable: Servable) => Promise<T>, missing: 404 | 503 = 404): Promise<T> {
+    const handle = this.acquire(ref, missing);
+    try {
+      return await work(handle.servable);
+    } finally {
+      handle.release();
+    }
+  }
+
+  /** Unpublishes everything and frees what no request holds. */
   dispose(): void {
-    for (const servable of this.live.values()) servable.dispose();
-    this.live = new Map();
+    this.stopWatching();
+    for (const [name, versions] of this.live) for (const version of versions.keys()) this.unpublish(name, version);
+  }
+
+  private async reconcileOnce(): Promise<void> {
+    let aspired: AspiredModel[];
+    try {
+      aspired = aspiredVersions(this.store);
+    } catch (e) {
+      log.error('model store unreadable; keeping what is loaded', { store: this.store, error: (e as Error).message });
+      this.initialised = true;
+      return;
+    }
+    for (const model of aspired) await this.reconcileModel(model);
+    // A model whose folder disappeared is unloaded entirely.
+    const present = new Set(aspired.map((m) => m.name));
+    for (const [name, versions] of this.live) {
+      if (!present.has(name)) for (const version of versions.keys()) this.unpublish(name, version);
+    }
+    this.initialised = true;
+  }
+
+  private async reconcileModel({ name, versions, error }: AspiredModel): Promise<void> {
+    if (error) {
+      if (this.modelErrors.get(name) !== error) log.error('model config refused; keeping what is loaded', { model: name, error });
+      this.modelErrors.set(name, error);
+      if (!this.status.has(name)) this.status.set(name, new Map());
+      return;
+    }
+    this.modelErrors.delete(name);
+    for (const stored of versions) {
+      if (this.live.get(name)?.has(stored.version)) continue;
+      const key = `${name}/${stored.version}`;
+      const signature = folderSignature(stored.dir);
+      if (this.failed.get(key) === signature) continue; // unchanged since it failed
+      await this.load(stored, signature);
+    }
+    const wanted = new Set(versions.map((v) => v.version));
+    const loaded = [...(this.live.get(name)?.keys() ?? [])];
+    // Availability first: retire unwanted versions only once a wanted one serves.
+    if (loaded.some((v) => wanted.has(v))) {
+      for (const version of loaded) if (!wanted.has(version)) this.unpublish(name, version);
+    }
+  }
+
+  private async load(stored: StoredVersion, signature: string): Promise<void> {
+    const { name, version } = stored;
+    const started = Date.now();
+    this.setState(name, version, 'LOADING');
+    log.info('model loading', { model: name, version });
+    try {
+      const servable = await this.loader(stored);
+      this.publish(name, version, new Loaded(servable));
+      this.failed.delete(`${name}/${version}`);
+      this.setState(name, version, 'AVAILABLE');
+      log.info('model available', { model: name, version, ms: Date.now() - started });
+    } catch (e) {
+      const message = (e as Error).message;
+      this.failed.set(`${name}/${version}`, signature);
+      this.setState(name, version, 'END', message);
+      log.error('model failed to load', { model: name, version, ms: Date.now() - started, error: message });
+    }
+  }
+
+  private publish(name: string, version: number, loaded: Loaded): void {
+    const next = new Map(this.live);
+    next.set(name, new Map(next.get(name) ?? []).set(version, loaded));
+    this.live = next;
+  }
+
+  private unpublish(name: string, version: number): void {
+    const loaded = this.live.get(name)?.get(version);
+    if (!loaded) return;
+    const next = new Map(this.live);
+    const versions = new Map(next.get(name));
+    versions.delete(version);
+    if (versions.size === 0) next.delete(name);
+    else next.set(name, versions);
+    this.live = next;
+    this.setState(name, version, 'UNLOADING');
+    log.info('model unloading', { model: name, version, inFlight: loaded.refs });
+    loaded.retired = true;
+    this.disposeIfIdle(loaded);
+  }
+
+  /** Frees a retired version's weights once no request holds it. */
+  private disposeIfIdle(loaded: Loaded): void {
+    if (!loaded.retired || loaded.refs > 0) return;
+    const { name, version } = loaded.servable;
+    loaded.servable.dispose();
+    this.setState(name, version, 'END');
+    log.info('model unloaded', { model: name, version });
+  }
+
+  private setState(name: string, version: number, state: VersionState, error?: string): void {
+    const versions = this.status.get(name) ?? new Map<number, VersionStatus>();
+    versions.set(version, error === undefined ? { version, state } : { version, state, error });
+    this.status.set(name, versions);
   }
 }

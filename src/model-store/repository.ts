@@ -1,5 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { readModelConfig, selectVersions } from './model-config';
 
 /**
  * The store's layout is its configuration (as in Triton and TF Serving):
@@ -38,12 +39,28 @@ export function scanStore(store: string): StoredVersion[] {
   return versions.sort((a, b) => a.name.localeCompare(b.name) || a.version - b.version);
 }
 
-/** The default version policy (TF Serving's `latest: 1`): the highest version of each model. */
-export function latestVersions(stored: StoredVersion[]): StoredVersion[] {
-  const latest = new Map<string, StoredVersion>();
-  for (const v of stored) {
-    const current = latest.get(v.name);
-    if (!current || v.version > current.version) latest.set(v.name, v);
-  }
-  return [...latest.values()];
+/** What should be served, per model: the versions its policy selects, or why none can be. */
+export interface AspiredModel {
+  name: string;
+  versions: StoredVersion[];
+  /** A config.yaml that does not validate: the model keeps whatever it served before. */
+  error?: string;
+}
+
+/**
+ * The source (TF Serving's Source): the complete set of versions that should be live now,
+ * derived from the folders alone. Stateless; anything left out is to be unloaded.
+ */
+export function aspiredVersions(store: string): AspiredModel[] {
+  const byName = new Map<string, StoredVersion[]>();
+  for (const v of scanStore(store)) byName.set(v.name, [...(byName.get(v.name) ?? []), v]);
+  return [...byName].map(([name, stored]) => {
+    try {
+      const { version_policy } = readModelConfig(path.join(store, name));
+      const wanted = new Set(selectVersions(stored.map((v) => v.version), version_policy));
+      return { name, versions: stored.filter((v) => wanted.has(v.version)) };
+    } catch (e) {
+      return { name, versions: [], error: (e as Error).message };
+    }
+  });
 }

@@ -15,6 +15,6 @@ export function fixture(...parts: string[]): Buffer {
  * sees has been checked against api/models.yaml.
  */
 export async function startTestService(overrides: Partial<Config> = {}): Promise<Service & { request: supertest.Agent }> {
-  const service = await startService({ ...loadConfig({}), validateResponses: true, ...overrides });
+  const service = await startService({ ...loadConfig({}), validateResponses: true, pollSeconds: 0, ...overrides });
   return { ...service, request: supertest.agent(service.app) };
 }
