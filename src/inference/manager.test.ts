@@ -7,20 +7,15 @@ import { ModelManager, VersionNotFound } from './manager';
 import type { Servable } from './servable';
 
 /** A stand-in servable: the manager only names, pins and disposes them. */
-function fakeServable({ name, version }: StoredVersion): Servable & { disposed: boolean } {
-  return {
-    name,
-    version,
-    disposed: false,
-    dispose() {
-      this.disposed = true;
-    },
-  } as unknown as Servable & { disposed: boolean };
+type FakeServable = Servable & { disposed: boolean };
+function fakeServable({ name, version }: StoredVersion): FakeServable {
+  const fake = { name, version, disposed: false, dispose: () => void (fake.disposed = true) };
+  return fake as unknown as FakeServable;
 }
 
 let store: string;
 let broken: Set<string>;
-let loaded: Array<Servable & { disposed: boolean }>;
+let loaded: FakeServable[];
 const loader = async (stored: StoredVersion) => {
   if (broken.has(`${stored.name}/${stored.version}`)) throw new Error(`${stored.dir}/model.json: cannot load`);
   const servable = fakeServable(stored);

@@ -2,8 +2,9 @@ import type { Random } from './prng';
 
 /**
  * Random small affine distortions of 28x28 digits (shift, rotation, scale, shear), sampled
- * bilinearly; pixels mapped from outside the image are 0 (background). No flips: a mirrored digit
- * is a different (or no) digit. Pure TypeScript on Float32Array, ~microseconds per digit.
+ * bilinearly; pixels mapped from outside the image are 0 (background). No flips by default: a
+ * mirrored digit is a different (or no) digit; `horizontalFlip` turns them on for images where a
+ * mirror image is the same class (clothes). Pure TypeScript on Float32Array, ~microseconds per digit.
  */
 export interface AugmentOptions {
   /** Max shift in pixels, each axis, uniform in [-maxShift, maxShift]. */
@@ -17,6 +18,8 @@ export interface AugmentOptions {
   maxShear: number;
   /** Width-only stretch, uniform in [1 - maxAspectChange, 1 + maxAspectChange] (handwriting width). */
   maxAspectChange: number;
+  /** Mirror left-right with probability 1/2 (never for digits). Absent = false. */
+  horizontalFlip?: boolean;
 }
 
 export const DEFAULT_AUGMENT: AugmentOptions = {
@@ -37,7 +40,8 @@ function uniform(random: Random, lo: number, hi: number): number {
 
 /**
  * Writes a randomly distorted copy of `src` (784 values) into `out` (or a new array) and returns it.
- * Uses exactly 6 draws of `random`, so a seeded generator gives the same distortions every run.
+ * Uses exactly 6 draws of `random` (7 with `horizontalFlip`; the extra draw comes last, so runs
+ * without flips draw exactly as before), so a seeded generator gives the same distortions every run.
  */
 export function augmentDigit(
   src: Float32Array,
@@ -51,6 +55,7 @@ export function augmentDigit(
   const tx = uniform(random, -options.maxShift, options.maxShift);
   const ty = uniform(random, -options.maxShift, options.maxShift);
   const aspect = uniform(random, 1 - options.maxAspectChange, 1 + options.maxAspectChange);
+  const flip = options.horizontalFlip === true && random() < 0.5;
 
   // Forward map about the centre: p' = c + t + M (p - c), M = scale * R(angle) * Shear * diag(aspect, 1).
   const cos = Math.cos(angle);
@@ -72,7 +77,8 @@ export function augmentDigit(
       const dx = x - CENTRE - tx;
       const sx = CENTRE + i00 * dx + i01 * dy;
       const sy = CENTRE + i10 * dx + i11 * dy;
-      out[y * SIDE + x] = bilinear(src, sx, sy);
+      // A flip mirrors the distorted image: output column x takes what column SIDE-1-x would get.
+      out[y * SIDE + (flip ? SIDE - 1 - x : x)] = bilinear(src, sx, sy);
     }
   }
   return out;
