@@ -22,6 +22,7 @@
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { mulberry32, type Random } from '../src/training/prng';
 
 interface TextMetricsLike {
   actualBoundingBoxLeft: number;
@@ -100,20 +101,6 @@ const FONTS: FontSpec[] = [
   { slug: 'kaushanscript', file: '/usr/share/fonts/opentype/kaushanscript/KaushanScript-Regular.otf', debianPackage: 'fonts-kaushanscript', licence: 'OFL-1.1', style: 'hand', perDigit: 1 },
   { slug: 'kristi', file: '/usr/share/fonts/truetype/kristi/Kristi.ttf', debianPackage: 'fonts-kristi', licence: 'OFL-1.1', style: 'hand', perDigit: 1 },
 ];
-
-type Random = () => number;
-
-/** mulberry32: small, fast, good enough for picking rendering parameters reproducibly. */
-function mulberry32(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const uniform = (r: Random, lo: number, hi: number): number => lo + (hi - lo) * r();
 const pick = <T>(r: Random, items: readonly T[]): T => items[Math.floor(r() * items.length)]!;
