@@ -25,6 +25,8 @@ export interface SpecSource {
 export interface HandlerContext {
   models: ModelManager;
   imageLimits: ImageLimits;
+  /** Most examples one predict/classify/infer request may carry (MAX_BATCH_INSTANCES). */
+  maxBatchInstances: number;
   spec: SpecSource;
 }
 

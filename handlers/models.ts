@@ -1,5 +1,8 @@
-import type { HandlerContext } from './context';
+import type { HandlerContext, UploadedFile } from './context';
+import { BadRequest } from '../src/errors/errors';
+import { prepareInput } from '../src/images';
 import type { ModelMetadata } from '../src/model-store/metadata';
+import { rankClasses } from '../src/protocols/ranking';
 
 export interface ModelSummary extends Omit<ModelMetadata, 'training'> {
   name: string;
@@ -18,4 +21,34 @@ export async function listModels(_params: Record<string, never>, { models }: Han
       preprocessing,
     })),
   };
+}
+
+/** Labels answered when `top_k` is not given (all of them for a model with fewer). */
+export const DEFAULT_TOP_K = 5;
+
+export interface Classification {
+  model: { name: string; version: number };
+  predictions: { label: string; score: number }[];
+}
+
+/**
+ * POST /models/{name}/classify: one uploaded image -> the `top_k` best labels of any image model
+ * in the store (the newest version unless `version` is given), preprocessed as its metadata says.
+ */
+export async function classify(
+  { name, version, top_k: topK, file }: { name: string; version?: number; top_k?: number; file: UploadedFile },
+  { models, imageLimits }: HandlerContext,
+): Promise<Classification> {
+  return models.withServable({ name, version }, async (servable) => {
+    const { labels } = servable.metadata;
+    // The document bounds top_k from below only: the upper bound is per model.
+    if (topK !== undefined && topK > labels.length) throw new BadRequest(`top_k is ${topK} but model '${name}' has ${labels.length} labels.`);
+    const [scores] = await servable.predict([await prepareInput(file.buffer, servable.metadata, imageLimits)]);
+    return {
+      model: { name: servable.name, version: servable.version },
+      predictions: rankClasses(scores!, labels)
+        .slice(0, topK ?? DEFAULT_TOP_K)
+        .map(({ label, score }) => ({ label, score })),
+    };
+  });
 }

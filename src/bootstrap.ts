@@ -44,6 +44,7 @@ export async function startService(config: Config, specFile = SPEC_FILE, handler
   const context: HandlerContext = {
     models,
     imageLimits: { ...DEFAULT_IMAGE_LIMITS, maxPixels: config.maxImagePixels },
+    maxBatchInstances: config.maxBatchInstances,
     spec: { document: spec.document, yamlText: spec.yamlText },
   };
   const app = createApp({ spec, operations, context, maxUploadBytes: config.maxUploadBytes, validateResponses: config.validateResponses });

@@ -11,6 +11,7 @@ describe('loadConfig', () => {
       maxUploadBytes: 10 * 1024 * 1024,
       maxImagePixels: 40_000_000,
       backend: undefined,
+      maxBatchInstances: 1000,
       pollSeconds: 5,
       validateResponses: false,
     });
@@ -25,6 +26,7 @@ describe('loadConfig', () => {
       MAX_IMAGE_PIXELS: '5000',
       TFJS_BACKEND: 'cpu',
       MODEL_POLL_SECONDS: '0',
+      MAX_BATCH_INSTANCES: '64',
       VALIDATE_RESPONSES: 'true',
     });
     expect(config).toEqual({
@@ -34,6 +36,7 @@ describe('loadConfig', () => {
       maxUploadBytes: 1000,
       maxImagePixels: 5000,
       backend: 'cpu',
+      maxBatchInstances: 64,
       pollSeconds: 0,
       validateResponses: true,
     });

@@ -13,6 +13,8 @@ export interface Config {
   maxImagePixels: number;
   /** Undefined: the best backend that loads (tfjs-node, else wasm). */
   backend: BackendName | undefined;
+  /** Most examples one TF Serving / KServe request may carry; more is 413. */
+  maxBatchInstances: number;
   /** How often the model store is checked for added or removed versions; 0 turns polling off. */
   pollSeconds: number;
   /** Validate every response against the spec (on in tests; costs time in production). */
@@ -66,6 +68,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxUploadBytes: integer('MAX_UPLOAD_BYTES', 10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
     maxImagePixels: integer('MAX_IMAGE_PIXELS', 40_000_000, 64, 1_000_000_000),
     backend,
+    maxBatchInstances: integer('MAX_BATCH_INSTANCES', 1000, 1, 1_000_000),
     pollSeconds: integer('MODEL_POLL_SECONDS', 5, 0, 86_400),
     validateResponses: flag('VALIDATE_RESPONSES', false),
   };

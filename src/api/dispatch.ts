@@ -6,7 +6,7 @@ import { binaryFields, type OpenApiDocument } from './spec';
 
 /** What the spec validator attaches to a request it matched to an operation. */
 interface OpenApiRequest extends Request {
-  openapi?: { schema?: { operationId?: string } };
+  openapi?: { schema?: { operationId?: string }; pathParams?: Record<string, unknown> };
 }
 
 function toUploadedFile(file: Express.Multer.File): UploadedFile {
@@ -19,7 +19,9 @@ function toUploadedFile(file: Express.Multer.File): UploadedFile {
  * a JSON body as `body`.
  */
 export function handlerParams(req: Request, fileFields: readonly string[]): Record<string, unknown> {
-  const params: Record<string, unknown> = { ...req.params, ...(req.query as Record<string, unknown>) };
+  // Express 5 resets req.params for every middleware layer: the path parameters the validator
+  // matched (and cast) are kept on req.openapi.
+  const params: Record<string, unknown> = { ...(req as OpenApiRequest).openapi?.pathParams, ...(req.query as Record<string, unknown>) };
   if (req.is('multipart/form-data')) {
     Object.assign(params, req.body as Record<string, unknown>);
     for (const file of (req.files ?? []) as Express.Multer.File[]) params[file.fieldname] = toUploadedFile(file);

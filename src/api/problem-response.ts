@@ -4,6 +4,9 @@ import { PROBLEM_CONTENT_TYPE, toProblem } from '../errors/to-problem';
 import { log } from '../log';
 import { normalizeError } from './normalize-error';
 
+/** TF Serving (/v1) and KServe v2 (/v2) routes: their clients read errors from an `error` member. */
+const PROTOCOL_PATH = /^\/v[12](\/|$)/;
+
 /** Requests no route claimed. */
 export const notFound: RequestHandler = (req, _res, next) => next(new RouteNotFound(req.method, req.path));
 
@@ -12,7 +15,7 @@ export const notFound: RequestHandler = (req, _res, next) => next(new RouteNotFo
  * warnings, anything else as an error with its stack (which never reaches the client).
  */
 export const problemResponse: ErrorRequestHandler = (err: unknown, req, res, next) => {
-  const problem = toProblem(normalizeError(err, req.method, req.path));
+  const problem = toProblem(normalizeError(err, req.method, req.path), { errorMember: PROTOCOL_PATH.test(req.path) });
   if (problem.status >= 500) {
     log.error('request failed', { method: req.method, path: req.path, status: problem.status, error: err instanceof Error ? err.stack : String(err) });
   } else {

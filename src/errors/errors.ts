@@ -121,3 +121,4 @@ export class ServiceUnavailable extends ProblemError {
     );
   }
 }
+

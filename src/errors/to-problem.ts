@@ -33,7 +33,14 @@ function withoutStandardMembers(extensions: Record<string, unknown>): Record<str
  * The one place where errors become HTTP answers. Unknown errors become a plain 500 whose detail
  * never carries the message or stack (they may hold paths or internals); the caller logs them.
  */
-export function toProblem(err: unknown): ProblemResponse {
+export function toProblem(err: unknown, { errorMember = false }: { errorMember?: boolean } = {}): ProblemResponse {
+  const problem = problemOf(err);
+  // TF Serving and KServe clients read the message from an `error` member; it repeats `detail`.
+  if (errorMember) problem.body.error = problem.body.detail;
+  return problem;
+}
+
+function problemOf(err: unknown): ProblemResponse {
   if (err instanceof ProblemError) {
     return {
       status: err.status,

@@ -1,0 +1,112 @@
+/**
+ * TensorFlow Serving's REST API (https://www.tensorflow.org/tfx/serving/api_rest): model status,
+ * metadata, :predict and :classify, same paths and JSON shapes. Errors on these routes
+ * carry TF Serving's `error` member (added by the app's error exit, by path).
+ */
+import type { HandlerContext } from './context';
+import { VersionNotFound, type VersionStatus } from '../src/inference/manager';
+import type { Servable } from '../src/inference/servable';
+import { readExamples } from '../src/protocols/examples';
+import { checkBatchSize } from '../src/protocols/limits';
+import { rankClasses } from '../src/protocols/ranking';
+import { modelSignature, type TensorSpec } from '../src/protocols/signature';
+import { classifyBatch, DEFAULT_SIGNATURE, predictBatch, type TfBatch, type TfRequestBody } from '../src/protocols/tf-request';
+
+interface ModelParams {
+  name: string;
+  version?: number;
+}
+
+// ---- status ------------------------------------------------------------------------------
+
+/** GetModelStatusResponse as JSON: int64 versions are strings, as proto3's JSON mapping writes them. */
+interface ModelVersionStatus {
+  version: string;
+  state: VersionStatus['state'];
+  status: { error_code: 'OK' | 'UNKNOWN'; error_message: string };
+}
+
+function toVersionStatus({ version, state, error }: VersionStatus): ModelVersionStatus {
+  return { version: String(version), state, status: error === undefined ? { error_code: 'OK', error_message: '' } : { error_code: 'UNKNOWN', error_message: error } };
+}
+
+async function modelStatus({ name, version }: ModelParams, { models }: HandlerContext): Promise<{ model_version_status: ModelVersionStatus[] }> {
+  const all = models.versionStatus(name);
+  const selected = version === undefined ? all : all.filter((s) => s.version === version);
+  if (selected.length === 0 && version !== undefined) throw new VersionNotFound(name, version, models.availableVersions(name));
+  return { model_version_status: selected.map(toVersionStatus) };
+}
+
+/** GET /v1/models/{name}: every version the server knows of, newest first. */
+export const getModelStatus = modelStatus;
+/** GET /v1/models/{name}/versions/{version} */
+export const getModelVersionStatus = modelStatus;
+
+// ---- metadata ----------------------------------------------------------------------------
+
+interface TensorInfo {
+  dtype: 'DT_FLOAT';
+  tensor_shape: { dim: { size: string; name: string }[]; unknown_rank: false };
+  name: string;
+}
+
+function tensorInfo({ name, shape }: TensorSpec): TensorInfo {
+  return { dtype: 'DT_FLOAT', tensor_shape: { dim: shape.map((size) => ({ size: String(size), name: '' })), unknown_rank: false }, name: `${name}:0` };
+}
+
+function signatureDef(servable: Servable) {
+  const { inputs, outputs } = modelSignature(servable.metadata);
+  return {
+    inputs: Object.fromEntries(inputs.map((t) => [t.name, tensorInfo(t)])),
+    outputs: Object.fromEntries(outputs.map((t) => [t.name, tensorInfo(t)])),
+    method_name: 'tensorflow/serving/predict',
+  };
+}
+
+async function modelMetadata({ name, version }: ModelParams, { models }: HandlerContext) {
+  return models.withServable({ name, version }, async (servable) => ({
+    model_spec: { name: servable.name, signature_name: '', version: String(servable.version) },
+    metadata: { signature_def: { signature_def: { [DEFAULT_SIGNATURE]: signatureDef(servable) } } },
+  }));
+}
+
+/** GET /v1/models/{name}/metadata: GetModelMetadataResponse of the newest version. */
+export const getModelMetadata = modelMetadata;
+/** GET /v1/models/{name}/versions/{version}/metadata */
+export const getModelVersionMetadata = modelMetadata;
+
+// ---- predict and classify ----------------------------------------------------------------
+
+/** Reads a batch's examples (after the batch limit) and runs them as one predict call. */
+async function runBatch(servable: Servable, batch: TfBatch, context: HandlerContext): Promise<Float32Array[]> {
+  checkBatchSize(batch.items.length, context.maxBatchInstances);
+  return servable.predict(await readExamples(batch.items, servable.metadata, context.imageLimits, batch.where));
+}
+
+type PredictParams = ModelParams & { body: TfRequestBody };
+
+async function predictRequest({ name, version, body }: PredictParams, context: HandlerContext) {
+  return context.models.withServable({ name, version }, async (servable) => {
+    const batch = predictBatch(body, servable.metadata.input.name);
+    const rows = (await runBatch(servable, batch, context)).map((row) => Array.from(row));
+    // One named output: TF Serving leaves its name out, in both layouts.
+    return batch.layout === 'row' ? { predictions: rows } : { outputs: rows };
+  });
+}
+
+/** POST /v1/models/{name}:predict: row (`instances`) or columnar (`inputs`) format. */
+export const predict = predictRequest;
+/** POST /v1/models/{name}/versions/{version}:predict */
+export const predictVersion = predictRequest;
+
+async function classifyRequest({ name, version, body }: PredictParams, context: HandlerContext) {
+  return context.models.withServable({ name, version }, async (servable) => {
+    const rows = await runBatch(servable, classifyBatch(body), context);
+    return { result: rows.map((row) => rankClasses(row, servable.metadata.labels).map(({ label, score }): [string, number] => [label, score])) };
+  });
+}
+
+/** POST /v1/models/{name}:classify: every class with its score, best first, per example. */
+export const classify = classifyRequest;
+/** POST /v1/models/{name}/versions/{version}:classify */
+export const classifyVersion = classifyRequest;
