@@ -1,8 +1,6 @@
-import type supertest from 'supertest';
-import type { Service } from '../../src/bootstrap';
 import { loadMnistSplit } from '../../src/training/mnist-data';
 import { pngOfPixels } from '../support/images';
-import { startTestService } from '../support/service';
+import { useTestService } from '../support/service';
 
 /**
  * Held-out MNIST digits (never trained on) sent the way a user would: as PNG files through HTTP,
@@ -10,11 +8,7 @@ import { startTestService } from '../support/service';
  */
 const SAMPLE = 300;
 
-let service: Service & { request: supertest.Agent };
-beforeAll(async () => {
-  service = await startTestService();
-});
-afterAll(() => service.models.dispose());
+const service = useTestService();
 
 
 it(`classifies ${SAMPLE} held-out MNIST digits sent as PNG with >= 97% accuracy`, async () => {

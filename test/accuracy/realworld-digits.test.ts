@@ -1,8 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type supertest from 'supertest';
-import type { Service } from '../../src/bootstrap';
-import { FIXTURES, startTestService } from '../support/service';
+import { FIXTURES, useTestService } from '../support/service';
 
 /**
  * Digits as users photograph or scan them (dark ink on light paper, several fonts, sizes,
@@ -13,11 +11,7 @@ const DIR = path.join(FIXTURES, 'digits-realworld');
 const files = readdirSync(DIR).filter((f) => /^\d-.+\.(png|jpe?g)$/i.test(f));
 const MIN_ACCURACY = 0.95;
 
-let service: Service & { request: supertest.Agent };
-beforeAll(async () => {
-  service = await startTestService();
-});
-afterAll(() => service.models.dispose());
+const service = useTestService();
 
 it(`reads the real-world-style digit set with >= ${MIN_ACCURACY * 100}% accuracy`, async () => {
   expect(files.length).toBeGreaterThanOrEqual(200);

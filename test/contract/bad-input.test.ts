@@ -1,15 +1,9 @@
 import zlib from 'node:zlib';
-import type supertest from 'supertest';
-import type { Service } from '../../src/bootstrap';
 import { jimpOf, solidImage } from '../support/images';
 import { expectProblem } from '../support/problem';
-import { fixture, startTestService } from '../support/service';
+import { fixture, useTestService } from '../support/service';
 
-let service: Service & { request: supertest.Agent };
-beforeAll(async () => {
-  service = await startTestService();
-});
-afterAll(() => service.models.dispose());
+const service = useTestService();
 
 const classify = () => service.request.post('/mnist/classify');
 const seven = () => fixture('mnist', '7.png');

@@ -1,10 +1,8 @@
 import { cpSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type supertest from 'supertest';
-import type { Service } from '../../src/bootstrap';
 import { DEFAULT_MODEL_STORE } from '../../src/paths';
-import { fixture, startTestService } from '../support/service';
+import { fixture, useTestService } from '../support/service';
 
 /**
  * Versions are swapped while requests run: a new version goes live, the old one is retired, a
@@ -21,11 +19,7 @@ function dropVersion(version: number, edit?: (dir: string) => void): void {
   renameSync(staging, path.join(store, 'mnist', String(version)));
 }
 
-let service: Service & { request: supertest.Agent };
-beforeAll(async () => {
-  service = await startTestService({ modelStore: store });
-});
-afterAll(() => service.models.dispose());
+const service = useTestService({ modelStore: store });
 
 it('swaps versions under load with zero failed requests', async () => {
   const seven = fixture('mnist', '7.png');

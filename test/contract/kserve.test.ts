@@ -1,12 +1,11 @@
+import type { Response } from 'supertest';
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type supertest from 'supertest';
-import type { Service } from '../../src/bootstrap';
 import { DEFAULT_IMAGE_LIMITS, decodeToGray } from '../../src/images';
 import { DEFAULT_MODEL_STORE } from '../../src/paths';
 import { expectProblem } from '../support/problem';
-import { fixture, startTestService } from '../support/service';
+import { fixture, useTestService } from '../support/service';
 
 /** A real MNIST digit, 784 values 0..1 in row-major order. */
 async function digitValues(digit: number): Promise<number[]> {
@@ -14,7 +13,7 @@ async function digitValues(digit: number): Promise<number[]> {
 }
 
 /** Asserts a problem that also carries the protocol's `error` member (the same text as `detail`). */
-function expectV2Error(res: supertest.Response, status: number): string {
+function expectV2Error(res: Response, status: number): string {
   const body = expectProblem(res, status);
   expect(body.error).toBe(body.detail);
   return body.detail as string;
@@ -22,11 +21,7 @@ function expectV2Error(res: supertest.Response, status: number): string {
 
 const argmax = (row: number[]): number => row.indexOf(Math.max(...row));
 
-let service: Service & { request: supertest.Agent };
-beforeAll(async () => {
-  service = await startTestService();
-});
-afterAll(() => service.models.dispose());
+const service = useTestService();
 
 describe('metadata and readiness', () => {
   it('GET /v2: server name, version and extensions', async () => {
@@ -134,18 +129,14 @@ describe('POST /v2/models/{name}[/versions/{version}]/infer', () => {
 });
 
 describe('a model that cannot serve', () => {
-  let broken: Service & { request: supertest.Agent };
-  beforeAll(async () => {
-    const store = mkdtempSync(path.join(os.tmpdir(), 'specserve-v2-'));
-    cpSync(path.join(DEFAULT_MODEL_STORE, 'mnist', '1'), path.join(store, 'mnist', '1'), { recursive: true });
-    for (const dir of [path.join(store, 'mnist', '2'), path.join(store, 'letters', '1')]) {
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(path.join(dir, 'metadata.json'), '{}');
-    }
-    writeFileSync(path.join(store, 'mnist', 'config.yaml'), 'version_policy: { all: true }\n');
-    broken = await startTestService({ modelStore: store });
-  });
-  afterAll(() => broken.models.dispose());
+  const store = mkdtempSync(path.join(os.tmpdir(), 'specserve-v2-'));
+  cpSync(path.join(DEFAULT_MODEL_STORE, 'mnist', '1'), path.join(store, 'mnist', '1'), { recursive: true });
+  for (const dir of [path.join(store, 'mnist', '2'), path.join(store, 'letters', '1')]) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'metadata.json'), '{}');
+  }
+  writeFileSync(path.join(store, 'mnist', 'config.yaml'), 'version_policy: { all: true }\n');
+  const broken = useTestService({ modelStore: store });
 
   it('is not ready: 503 (as KServe answers ModelNotReady), for the model or the failed version', async () => {
     expect(expectV2Error(await broken.request.get('/v2/models/letters/ready'), 503)).toMatch(/not ready/);

@@ -1,13 +1,7 @@
 import yaml from 'js-yaml';
-import type supertest from 'supertest';
-import type { Service } from '../../src/bootstrap';
-import { startTestService } from '../support/service';
+import { useTestService } from '../support/service';
 
-let service: Service & { request: supertest.Agent };
-beforeAll(async () => {
-  service = await startTestService();
-});
-afterAll(() => service.models.dispose());
+const service = useTestService();
 
 describe('the API document', () => {
   it('GET /openapi.json is the document the server validates against', async () => {

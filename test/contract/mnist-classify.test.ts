@@ -1,16 +1,10 @@
-import type { Service } from '../../src/bootstrap';
 import { jimpOf } from '../support/images';
-import { fixture, startTestService } from '../support/service';
-import type supertest from 'supertest';
+import { fixture, useTestService } from '../support/service';
 
 // Labels of the real MNIST PNGs in test/fixtures/mnist (see test/fixtures/SOURCES.md).
 const DIGIT_FILES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'].map((d) => ({ file: `${d}.png`, digit: Number(d) }));
 
-let service: Service & { request: supertest.Agent };
-beforeAll(async () => {
-  service = await startTestService();
-});
-afterAll(() => service.models.dispose());
+const service = useTestService();
 
 describe('POST /mnist/classify', () => {
   it.each([...DIGIT_FILES, { file: 'mnist-1001.png', digit: 0 }])('reads $file as $digit', async ({ file, digit }) => {

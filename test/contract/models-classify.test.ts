@@ -1,13 +1,7 @@
-import type supertest from 'supertest';
-import type { Service } from '../../src/bootstrap';
 import { expectProblem } from '../support/problem';
-import { fixture, startTestService } from '../support/service';
+import { fixture, useTestService } from '../support/service';
 
-let service: Service & { request: supertest.Agent };
-beforeAll(async () => {
-  service = await startTestService();
-});
-afterAll(() => service.models.dispose());
+const service = useTestService();
 
 const classify = (url: string, file = fixture('mnist', '7.png')) => service.request.post(url).attach('file', file, 'image.png');
 

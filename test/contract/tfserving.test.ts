@@ -1,14 +1,13 @@
+import type { Response } from 'supertest';
 import { loadConfig } from '../../src/config';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type supertest from 'supertest';
-import type { Service } from '../../src/bootstrap';
 import { DEFAULT_IMAGE_LIMITS, decodeToGray } from '../../src/images';
 import { DEFAULT_MODEL_STORE } from '../../src/paths';
 import { jimpOf } from '../support/images';
 import { expectProblem } from '../support/problem';
-import { fixture, startTestService } from '../support/service';
+import { fixture, useTestService } from '../support/service';
 
 const DIGITS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
 
@@ -22,17 +21,13 @@ async function digitRows(digit: number, withChannel = true): Promise<number[][] 
 const argmax = (row: number[]): number => row.indexOf(Math.max(...row));
 
 /** Asserts a problem that also carries TF Serving's `error` member (the same text as `detail`). */
-function expectTfError(res: supertest.Response, status: number): string {
+function expectTfError(res: Response, status: number): string {
   const body = expectProblem(res, status);
   expect(body.error).toBe(body.detail);
   return body.detail as string;
 }
 
-let service: Service & { request: supertest.Agent };
-beforeAll(async () => {
-  service = await startTestService();
-});
-afterAll(() => service.models.dispose());
+const service = useTestService();
 
 describe('GET /v1/models/{name}[/versions/{version}]: model status', () => {
   it('lists the versions of mnist, as TF Serving writes them', async () => {
@@ -200,16 +195,12 @@ withFashion('serves fashion beside mnist, at the same time', async () => {
 });
 
 describe('a version that failed to load', () => {
-  let broken: Service & { request: supertest.Agent };
-  beforeAll(async () => {
-    const store = mkdtempSync(path.join(os.tmpdir(), 'specserve-tfs-'));
-    cpSync(path.join(DEFAULT_MODEL_STORE, 'mnist', '1'), path.join(store, 'mnist', '1'), { recursive: true });
-    mkdirSync(path.join(store, 'mnist', '2'));
-    writeFileSync(path.join(store, 'mnist', '2', 'metadata.json'), '{}');
-    writeFileSync(path.join(store, 'mnist', 'config.yaml'), 'version_policy: { all: true }\n');
-    broken = await startTestService({ modelStore: store });
-  });
-  afterAll(() => broken.models.dispose());
+  const store = mkdtempSync(path.join(os.tmpdir(), 'specserve-tfs-'));
+  cpSync(path.join(DEFAULT_MODEL_STORE, 'mnist', '1'), path.join(store, 'mnist', '1'), { recursive: true });
+  mkdirSync(path.join(store, 'mnist', '2'));
+  writeFileSync(path.join(store, 'mnist', '2', 'metadata.json'), '{}');
+  writeFileSync(path.join(store, 'mnist', 'config.yaml'), 'version_policy: { all: true }\n');
+  const broken = useTestService({ modelStore: store });
 
   it('is END with error_code UNKNOWN and the reason, beside the version that serves', async () => {
     const res = await broken.request.get('/v1/models/mnist');

@@ -18,3 +18,35 @@ export async function startTestService(overrides: Partial<Config> = {}): Promise
   const service = await startService({ ...loadConfig({}), validateResponses: true, pollSeconds: 0, ...overrides });
   return { ...service, request: supertest.agent(service.app) };
 }
+
+export type TestService = Service & { request: supertest.Agent };
+
+/**
+ * One service for a whole test file: started before its tests, released after them. The returned
+ * object reads through to the running service, so tests write `service.request.get(...)`.
+ */
+export function useTestService(overrides: Partial<Config> = {}): TestService {
+  let current: TestService | undefined;
+  beforeAll(async () => {
+    current = await startTestService(overrides);
+  });
+  afterAll(() => current?.models.dispose());
+  const running = (): TestService => {
+    if (!current) throw new Error('the test service is used outside a test (before beforeAll ran)');
+    return current;
+  };
+  return {
+    get app() {
+      return running().app;
+    },
+    get models() {
+      return running().models;
+    },
+    get backend() {
+      return running().backend;
+    },
+    get request() {
+      return running().request;
+    },
+  };
+}
