@@ -9,9 +9,10 @@ export const ARCHITECTURE =
 /**
  * The seed Keras MNIST CNN (see ARCHITECTURE), with a named 28x28x1 input, fixed layer names
  * (so the topology does not depend on how many layers were created before) and seeded
- * Glorot-uniform initialisers: the same `seed` always gives the same initial weights.
+ * Glorot-uniform initialisers: the same `seed` always gives the same initial weights. `name` is
+ * the model's name in model.json (the Fashion-MNIST trainer uses the same network).
  */
-export function buildModel(seed = 1): tf.LayersModel {
+export function buildModel(seed = 1, name = 'mnist_cnn'): tf.LayersModel {
   const init = (k: number) => tf.initializers.glorotUniform({ seed: seed * 100 + k });
   const input = tf.input({ shape: [28, 28, 1], name: INPUT_NAME, dtype: 'float32' });
   let x = tf.layers
@@ -30,7 +31,7 @@ export function buildModel(seed = 1): tf.LayersModel {
   const output = tf.layers
     .dense({ name: OUTPUT_NAME, units: 10, activation: 'softmax', kernelInitializer: init(6) })
     .apply(x) as tf.SymbolicTensor;
-  return tf.model({ name: 'mnist_cnn', inputs: input, outputs: output });
+  return tf.model({ name, inputs: input, outputs: output });
 }
 
 /**
