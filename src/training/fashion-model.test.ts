@@ -4,10 +4,21 @@ import '@tensorflow/tfjs-backend-wasm';
 import { Jimp, PNGFilterType } from 'jimp';
 import { DEFAULT_IMAGE_LIMITS, prepareInput } from '../images';
 import { loadServable, type Servable } from '../inference/servable';
+import { parseMetadata } from '../model-store/metadata';
 import { augmentDigit, type AugmentOptions } from './augment';
 import type { LabelledDigit } from './mnist-data';
 import { mulberry32 } from './prng';
-import { accuracyByClass, FASHION_AUGMENT, FASHION_LABELS, FASHION_PREPROCESSING, parseArgs, readLabelledImages, splitTrain } from './train-fashion';
+import {
+  accuracyByClass,
+  buildFashionMetadata,
+  FASHION_AUGMENT,
+  FASHION_LABELS,
+  FASHION_PREPROCESSING,
+  FASHION_TRAIN_OPTIONS,
+  parseArgs,
+  readLabelledImages,
+  splitTrain,
+} from './train-fashion';
 
 /**
  * The committed Fashion-MNIST model, end to end: the first 200 images of the official test set
@@ -167,5 +178,37 @@ describe('the Fashion-MNIST trainer pieces', () => {
     const stage2 = parseArgs(['--init', '/tmp/m', '--no-augment', '--learning-rate', '3e-4,1e-4', '--epochs', '3']);
     expect(stage2).toMatchObject({ init: '/tmp/m', augment: false, initialLearningRate: 3e-4, finalLearningRate: 1e-4, epochs: 3 });
     expect(parseArgs([]).augment).toBe(true);
+  });
+
+  it('writes metadata that passes the schema and records the training run (second stage sums the first)', () => {
+    const first = { epochs: 5, bestEpoch: 5, seconds: 600, images: 275_000, learningRate: [1e-3, 1e-4] as [number, number], augmentation: true, validationAccuracy: 0.9 };
+    const metadata = buildFashionMetadata({
+      backend: 'wasm',
+      previousStages: [first],
+      dataDir: '/tmp/fashion',
+      sha256: {},
+      options: { ...FASHION_TRAIN_OPTIONS, epochs: 2, augment: null },
+      result: { history: [], bestEpoch: 2, seconds: 100.4, images: 110_000 },
+      counts: { train: 55_000, validation: 5000, test: 10_000 },
+      testAccuracy: 0.90812,
+      perClassAccuracy: { Shirt: 0.69 },
+      validationAccuracy: 0.91,
+    });
+    const meta = parseMetadata(JSON.parse(JSON.stringify(metadata)), 'metadata.json');
+    expect(meta.labels).toEqual(FASHION_LABELS);
+    expect(meta.training).toMatchObject({
+      testAccuracy: 0.9081,
+      perClassAccuracy: { Shirt: 0.69 },
+      epochs: 7,
+      seconds: 700,
+      msPerImage: 1.8,
+      backend: 'wasm',
+      tfjs: tf.version.tfjs,
+      optimizer: { name: 'adam', initialLearningRate: 1e-3, finalLearningRate: 1e-4, batchSize: 64 },
+      loss: 'categoricalCrossentropy',
+      seed: FASHION_TRAIN_OPTIONS.seed,
+      augmentation: { stages: [true, false] },
+    });
+    expect(Date.parse(String(meta.training?.date))).not.toBeNaN();
   });
 });

@@ -6,14 +6,14 @@ import * as tf from '@tensorflow/tfjs';
 import { readModelFiles } from '../model-store/files';
 import type { ModelMetadata } from '../model-store/metadata';
 import type { AugmentOptions } from './augment';
-import { selectTrainingBackend } from './backend';
+import { logResult, runCli, saveAndLog, startBackend } from './cli-run';
+import { defaultOutDir, directoryArg, parseCliArgs, type CommonCliOptions } from './cli-options';
 import { readIdxFile } from './idx';
 import type { LabelledDigit } from './mnist-data';
-import { ARCHITECTURE, buildModel, INPUT_NAME, OUTPUT_NAME } from './model';
+import { buildModel } from './model';
 import { mulberry32, shuffleInPlace } from './prng';
-import { saveModel } from './save-model';
 import { DEFAULT_TRAIN_OPTIONS, toTensors, trainModel, type TrainOptions, type TrainResult } from './train-loop';
-import { projectRoot } from './train-mnist';
+import { modelSignature, msPerImage, runRecord } from './training-record';
 
 /**
  * CLI: `npm run train:fashion -- [--data DIR] [--epochs N] [--out DIR] [--limit N] [--batch-size N]
@@ -68,12 +68,8 @@ export const FASHION_TRAIN_OPTIONS: TrainOptions = {
   augment: FASHION_AUGMENT,
 };
 
-export interface CliOptions {
+export interface CliOptions extends CommonCliOptions {
   data: string;
-  epochs: number;
-  out: string;
-  limit?: number;
-  batchSize: number;
   /** Start from this saved model (and its metadata's training record) instead of fresh weights. */
   init?: string;
   augment: boolean;
@@ -82,63 +78,38 @@ export interface CliOptions {
 }
 
 export function parseArgs(argv: string[]): CliOptions {
-  const options: CliOptions = {
+  const defaults: CliOptions = {
     data: DEBIAN_DATA_DIR,
     epochs: FASHION_TRAIN_OPTIONS.epochs,
-    out: path.join(projectRoot(), 'model-store', 'fashion', '1'),
+    out: defaultOutDir('fashion'),
     batchSize: FASHION_TRAIN_OPTIONS.batchSize,
     augment: true,
     initialLearningRate: FASHION_TRAIN_OPTIONS.initialLearningRate,
     finalLearningRate: FASHION_TRAIN_OPTIONS.finalLearningRate,
   };
-  const positive = (flag: string, value: string | undefined): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} needs a positive integer, got "${value ?? ''}"`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = argv[i + 1];
+  const usage = '--data DIR, --epochs N, --out DIR, --limit N, --batch-size N, --init DIR, --no-augment, --learning-rate A[,B]';
+  return parseCliArgs(argv, defaults, usage, (flag, value, options) => {
     switch (flag) {
       case '--data':
-        if (!value) throw new Error('--data needs a directory');
-        options.data = path.resolve(value);
-        break;
-      case '--epochs':
-        options.epochs = positive(flag, value);
-        break;
-      case '--limit':
-        options.limit = positive(flag, value);
-        break;
-      case '--batch-size':
-        options.batchSize = positive(flag, value);
-        break;
-      case '--out':
-        if (!value) throw new Error('--out needs a directory');
-        options.out = path.resolve(value);
-        break;
+        options.data = directoryArg(flag, value);
+        return 'value';
       case '--init':
-        if (!value) throw new Error('--init needs a model directory');
-        options.init = path.resolve(value);
-        break;
+        options.init = directoryArg(flag, value, 'model directory');
+        return 'value';
       case '--no-augment':
         options.augment = false;
-        continue; // a flag without a value
+        return 'flag'; // a flag without a value
       case '--learning-rate': {
         const [a, b = a] = (value ?? '').split(',').map(Number);
         if (!(a > 0 && b > 0)) throw new Error(`${flag} needs INITIAL[,FINAL] > 0, got "${value ?? ''}"`);
         options.initialLearningRate = a;
         options.finalLearningRate = b;
-        break;
+        return 'value';
       }
       default:
-        throw new Error(
-          `unknown argument "${flag}" (use --data DIR, --epochs N, --out DIR, --limit N, --batch-size N, --init DIR, --no-augment, --learning-rate A[,B])`,
-        );
+        return undefined;
     }
-    i++;
-  }
-  return options;
+  });
 }
 
 /**
@@ -276,8 +247,7 @@ export function buildFashionMetadata(m: FashionMetadataInput): ModelMetadata {
   const sum = (f: (s: TrainingStage) => number) => stages.reduce((n, s) => n + f(s), 0);
   const augmented = stages.some((s) => s.augmentation) ? FASHION_AUGMENT : null;
   return {
-    input: { name: INPUT_NAME, shape: [28, 28, 1], dtype: 'float32' },
-    output: { name: OUTPUT_NAME, kind: 'softmax' },
+    ...modelSignature(),
     labels: [...FASHION_LABELS],
     preprocessing: FASHION_PREPROCESSING,
     training: {
@@ -302,21 +272,9 @@ export function buildFashionMetadata(m: FashionMetadataInput): ModelMetadata {
       epochs: sum((s) => s.epochs),
       bestEpoch: m.result.bestEpoch,
       seconds: sum((s) => s.seconds),
-      msPerImage: Number(((sum((s) => s.seconds) * 1000) / Math.max(1, sum((s) => s.images))).toFixed(1)),
+      msPerImage: msPerImage(sum((s) => s.seconds), sum((s) => s.images)),
       stages,
-      backend: m.backend,
-      tfjs: tf.version.tfjs,
-      date: new Date().toISOString(),
-      architecture: ARCHITECTURE,
-      optimizer: {
-        name: 'adam',
-        initialLearningRate: m.options.initialLearningRate,
-        finalLearningRate: m.options.finalLearningRate,
-        schedule: 'exponential decay per epoch',
-        batchSize: m.options.batchSize,
-      },
-      loss: 'categoricalCrossentropy',
-      seed: m.options.seed,
+      ...runRecord(m.backend, m.options),
       augmentation: augmented
         ? {
             kind: 'random affine, bilinear, fresh per epoch, horizontal flips',
@@ -350,8 +308,7 @@ function stagesOf(metadata: ModelMetadata): TrainingStage[] {
 
 export async function main(argv: string[]): Promise<void> {
   const cli = parseArgs(argv);
-  const backend = await selectTrainingBackend(process.env.TFJS_BACKEND);
-  console.log(`backend: ${backend} (tfjs ${tf.version.tfjs})`);
+  const backend = await startBackend();
 
   const { train, test, sha256 } = loadFashion(cli.data);
   const { fit, validation } = splitTrain(train, cli.limit);
@@ -378,10 +335,7 @@ export async function main(argv: string[]): Promise<void> {
   const result = await trainModel(model, fit, validation, options);
   const best = result.history[result.bestEpoch - 1];
   const { accuracy, perClass } = accuracyByClass(test, predictLabels(model, test));
-  console.log(
-    `best epoch ${result.bestEpoch} (val_acc ${best.validationAccuracy.toFixed(4)}); test accuracy ${accuracy.toFixed(4)} ` +
-      `on ${test.length} images; ${result.seconds.toFixed(0)} s, ${((result.seconds * 1000) / result.images).toFixed(1)} ms/image`,
-  );
+  logResult(result, `test accuracy ${accuracy.toFixed(4)} on ${test.length} images`);
   console.log(`per class: ${JSON.stringify(perClass)}`);
 
   const metadata = buildFashionMetadata({
@@ -396,13 +350,7 @@ export async function main(argv: string[]): Promise<void> {
     perClassAccuracy: perClass,
     validationAccuracy: best.validationAccuracy,
   });
-  await saveModel(model, cli.out, metadata);
-  console.log(`saved ${cli.out}`);
+  await saveAndLog(model, cli.out, metadata);
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).catch((e: unknown) => {
-    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
-    process.exit(1);
-  });
-}
+if (require.main === module) runCli(main);

@@ -1,12 +1,10 @@
-import { existsSync } from 'node:fs';
-import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import type { ModelMetadata } from '../model-store/metadata';
-import { selectTrainingBackend } from './backend';
+import { logResult, runCli, saveAndLog, startBackend } from './cli-run';
+import { defaultOutDir, parseCliArgs, type CommonCliOptions } from './cli-options';
 import { HELD_OUT_FRACTION, loadMnistSplit, MNIST_SOURCE, SPLIT_SEED, type LabelledDigit } from './mnist-data';
-import { ARCHITECTURE, buildModel, INPUT_NAME, OUTPUT_NAME } from './model';
-import { saveModel } from './save-model';
+import { buildModel } from './model';
 import { DEFAULT_TRAIN_OPTIONS, evaluate, trainModel, type TrainOptions, type TrainResult } from './train-loop';
+import { modelSignature, msPerImage, runRecord } from './training-record';
 
 /**
  * CLI: `npm run train:mnist -- [--epochs N] [--out DIR] [--limit N] [--batch-size N]
@@ -20,70 +18,30 @@ export { buildModel } from './model';
 export { trainModel, evaluate, DEFAULT_TRAIN_OPTIONS } from './train-loop';
 export type { TrainOptions, TrainResult, EpochStats } from './train-loop';
 export { selectTrainingBackend } from './backend';
+export { projectRoot } from './cli-options';
 
 /** Digits taken from the (already shuffled) training portion for best-epoch selection. */
 export const VALIDATION_SIZE = 500;
 
-export interface CliOptions {
-  epochs: number;
-  out: string;
-  limit?: number;
-  batchSize: number;
+export interface CliOptions extends CommonCliOptions {
   /** Do not save (exit code 2) if the held-out accuracy ends up below this, e.g. 0.98. */
   minHeldOutAccuracy?: number;
 }
 
-/** The folder holding package.json, searched upwards from this file (src/ or dist/src/). */
-export function projectRoot(from = __dirname): string {
-  let dir = from;
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${from}`);
-    dir = parent;
-  }
-  return dir;
-}
-
 export function parseArgs(argv: string[]): CliOptions {
-  const options: CliOptions = {
+  const defaults: CliOptions = {
     epochs: DEFAULT_TRAIN_OPTIONS.epochs,
-    out: path.join(projectRoot(), 'model-store', 'mnist', '1'),
+    out: defaultOutDir('mnist'),
     batchSize: DEFAULT_TRAIN_OPTIONS.batchSize,
   };
-  const positive = (flag: string, value: string | undefined): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} needs a positive integer, got "${value ?? ''}"`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = argv[i + 1];
-    switch (flag) {
-      case '--epochs':
-        options.epochs = positive(flag, value);
-        break;
-      case '--limit':
-        options.limit = positive(flag, value);
-        break;
-      case '--batch-size':
-        options.batchSize = positive(flag, value);
-        break;
-      case '--min-held-out-accuracy': {
-        const a = Number(value);
-        if (!(a >= 0 && a <= 1)) throw new Error(`${flag} needs a number in 0..1, got "${value ?? ''}"`);
-        options.minHeldOutAccuracy = a;
-        break;
-      }
-      case '--out':
-        if (!value) throw new Error('--out needs a directory');
-        options.out = path.resolve(value);
-        break;
-      default:
-        throw new Error(`unknown argument "${flag}" (use --epochs N, --out DIR, --limit N, --batch-size N, --min-held-out-accuracy A)`);
-    }
-    i++;
-  }
-  return options;
+  const usage = '--epochs N, --out DIR, --limit N, --batch-size N, --min-held-out-accuracy A';
+  return parseCliArgs(argv, defaults, usage, (flag, value, options) => {
+    if (flag !== '--min-held-out-accuracy') return undefined;
+    const a = Number(value);
+    if (!(a >= 0 && a <= 1)) throw new Error(`${flag} needs a number in 0..1, got "${value ?? ''}"`);
+    options.minHeldOutAccuracy = a;
+    return 'value';
+  });
 }
 
 /** Splits the trainer's digits into what it trains on and the validation slice (at most ~6%). */
@@ -104,8 +62,7 @@ export interface MetadataInput {
 
 export function buildMetadata(m: MetadataInput): ModelMetadata {
   return {
-    input: { name: INPUT_NAME, shape: [28, 28, 1], dtype: 'float32' },
-    output: { name: OUTPUT_NAME, kind: 'softmax' },
+    ...modelSignature(),
     labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
     preprocessing: { recipe: 'mnist-digit' },
     training: {
@@ -124,20 +81,8 @@ export function buildMetadata(m: MetadataInput): ModelMetadata {
       epochs: m.options.epochs,
       bestEpoch: m.result.bestEpoch,
       seconds: Math.round(m.result.seconds),
-      msPerImage: Number(((m.result.seconds * 1000) / Math.max(1, m.result.images)).toFixed(1)),
-      backend: m.backend,
-      tfjs: tf.version.tfjs,
-      date: new Date().toISOString(),
-      architecture: ARCHITECTURE,
-      optimizer: {
-        name: 'adam',
-        initialLearningRate: m.options.initialLearningRate,
-        finalLearningRate: m.options.finalLearningRate,
-        schedule: 'exponential decay per epoch',
-        batchSize: m.options.batchSize,
-      },
-      loss: 'categoricalCrossentropy',
-      seed: m.options.seed,
+      msPerImage: msPerImage(m.result.seconds, m.result.images),
+      ...runRecord(m.backend, m.options),
       augmentation: m.options.augment
         ? { kind: 'random affine, bilinear, fresh per epoch, no flips', ...m.options.augment }
         : null,
@@ -147,8 +92,7 @@ export function buildMetadata(m: MetadataInput): ModelMetadata {
 
 export async function main(argv: string[]): Promise<void> {
   const cli = parseArgs(argv);
-  const backend = await selectTrainingBackend(process.env.TFJS_BACKEND);
-  console.log(`backend: ${backend} (tfjs ${tf.version.tfjs})`);
+  const backend = await startBackend();
 
   const { train, heldOut } = loadMnistSplit();
   const { fit, validation } = splitValidation(train, cli.limit);
@@ -159,11 +103,7 @@ export async function main(argv: string[]): Promise<void> {
   const result = await trainModel(model, fit, validation, options);
   const best = result.history[result.bestEpoch - 1];
   const held = evaluate(model, heldOut);
-  console.log(
-    `best epoch ${result.bestEpoch} (val_acc ${best.validationAccuracy.toFixed(4)}); held-out accuracy ` +
-      `${held.accuracy.toFixed(4)} on ${heldOut.length} digits; ${result.seconds.toFixed(0)} s, ` +
-      `${((result.seconds * 1000) / result.images).toFixed(1)} ms/image`,
-  );
+  logResult(result, `held-out accuracy ${held.accuracy.toFixed(4)} on ${heldOut.length} digits`);
 
   if (cli.minHeldOutAccuracy !== undefined && held.accuracy < cli.minHeldOutAccuracy) {
     console.error(`held-out accuracy below ${cli.minHeldOutAccuracy}: not saving, ${cli.out} left as it was`);
@@ -178,13 +118,7 @@ export async function main(argv: string[]): Promise<void> {
     heldOutAccuracy: held.accuracy,
     validationAccuracy: best.validationAccuracy,
   });
-  await saveModel(model, cli.out, metadata);
-  console.log(`saved ${cli.out}`);
+  await saveAndLog(model, cli.out, metadata);
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).catch((e: unknown) => {
-    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
-    process.exit(1);
-  });
-}
+if (require.main === module) runCli(main);
