@@ -1,6 +1,7 @@
 import type { HandlerContext, UploadedFile } from './context';
 import { type ImageLimits, prepareInput } from '../src/images';
 import type { Servable } from '../src/inference/servable';
+import { probability, rankClasses } from '../src/protocols/ranking';
 
 export interface DigitPrediction {
   digit: number;
@@ -20,12 +21,11 @@ export async function postImage(
 async function classifyDigit(servable: Servable, file: UploadedFile, imageLimits: ImageLimits): Promise<DigitPrediction> {
   const input = await prepareInput(file.buffer, servable.metadata, imageLimits);
   const [output] = await servable.predict([input]);
-  const probabilities = Array.from(output, (p) => Math.min(1, Math.max(0, p)));
-  const digit = probabilities.indexOf(Math.max(...probabilities));
+  const [best] = rankClasses(output, servable.metadata.labels);
   return {
-    digit: Number(servable.metadata.labels[digit]),
-    confidence: probabilities[digit],
-    probabilities,
+    digit: Number(best.label),
+    confidence: best.score,
+    probabilities: Array.from(output, probability),
     model: { name: servable.name, version: servable.version },
   };
 }

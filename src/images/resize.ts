@@ -1,21 +1,22 @@
 import type { Preprocessing } from '../model-store/metadata';
 import type { RgbaImage } from './decode';
-import type { GrayImage } from './gray';
+import { type GrayImage, rgbaToGray } from './gray';
 import { resample, type SampleGrid } from './resample';
 
 export type ResizePreprocessing = Extract<Preprocessing, { recipe: 'resize' }>;
 
-/** The image as planes of 0..1 values, alpha flattened onto white: one plane (luma) or three (R, G, B). */
+/** The image as planes of 0..1 values, alpha flattened onto white: luma (`rgbaToGray`), or R, G, B. */
 function planes(rgba: RgbaImage, channels: 1 | 3): GrayImage[] {
+  if (channels === 1) return [rgbaToGray(rgba)];
   const { width, height, data } = rgba;
-  const out = Array.from({ length: channels }, () => new Float32Array(width * height));
-  for (let i = 0, p = 0; i < width * height; i++, p += 4) {
-    const alpha = data[p + 3]! / 255;
-    const onWhite = (v: number) => (alpha * v + (1 - alpha) * 255) / 255;
-    if (channels === 1) out[0]![i] = onWhite(0.299 * data[p]! + 0.587 * data[p + 1]! + 0.114 * data[p + 2]!);
-    else for (let c = 0; c < 3; c++) out[c]![i] = onWhite(data[p + c]!);
-  }
-  return out.map((plane) => ({ width, height, data: plane }));
+  return [0, 1, 2].map((c) => {
+    const plane = new Float32Array(width * height);
+    for (let i = 0, p = 0; i < plane.length; i++, p += 4) {
+      const alpha = data[p + 3]! / 255;
+      plane[i] = (alpha * data[p + c]! + (1 - alpha) * 255) / 255;
+    }
+    return { width, height, data: plane };
+  });
 }
 
 /** Mean brightness of the outermost pixels of the first plane: what the background looks like. */

@@ -95,9 +95,9 @@ export class ModelManager {
     return this.initialised;
   }
 
-  /** Names of the models that have (or had) versions, sorted. */
+  /** Names of the models that have (or had) versions, sorted. Every published version has a status. */
   names(): string[] {
-    return [...new Set([...this.status.keys(), ...this.live.keys()])].sort();
+    return [...this.status.keys()].sort();
   }
 
   /** Lifecycle of every version of a model, newest first; 404 for a model never seen. */
