@@ -21,6 +21,14 @@ export interface Config {
   validateResponses: boolean;
 }
 
+/** `TFJS_BACKEND`: undefined when unset (the best backend that loads), else one of BACKENDS. */
+export function parseBackendName(raw: string | undefined): BackendName | undefined {
+  const name = raw?.trim();
+  if (!name) return undefined;
+  if ((BACKENDS as readonly string[]).includes(name)) return name as BackendName;
+  throw new Error(`TFJS_BACKEND=${JSON.stringify(name)}: expected one of ${BACKENDS.join(', ')}`);
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -54,11 +62,11 @@ export function loadConfig(env: Env = process.env): Config {
     return fallback;
   };
 
-  const backendRaw = env.TFJS_BACKEND?.trim();
   let backend: BackendName | undefined;
-  if (backendRaw) {
-    if ((BACKENDS as readonly string[]).includes(backendRaw)) backend = backendRaw as BackendName;
-    else problems.push(`TFJS_BACKEND=${JSON.stringify(backendRaw)}: expected one of ${BACKENDS.join(', ')}`);
+  try {
+    backend = parseBackendName(env.TFJS_BACKEND);
+  } catch (e) {
+    problems.push((e as Error).message);
   }
 
   const config: Config = {
