@@ -14,6 +14,8 @@ describe('loadConfig', () => {
       maxBatchInstances: 1000,
       pollSeconds: 5,
       validateResponses: false,
+      routeModels: { predict: 'imagenet', inference: 'imagenet', scorefile: undefined },
+      download: { timeoutMs: 120_000, maxBytes: 1024 * 1024 * 1024 },
     });
   });
 
@@ -28,6 +30,11 @@ describe('loadConfig', () => {
       MODEL_POLL_SECONDS: '0',
       MAX_BATCH_INSTANCES: '64',
       VALIDATE_RESPONSES: 'true',
+      PREDICT_MODEL: 'resnet50',
+      INFERENCE_MODEL: 'mobilenet',
+      SCOREFILE_MODEL: 'scenes',
+      DOWNLOAD_TIMEOUT_MS: '5000',
+      DOWNLOAD_MAX_BYTES: '1000000',
     });
     expect(config).toEqual({
       port: 8080,
@@ -39,19 +46,22 @@ describe('loadConfig', () => {
       maxBatchInstances: 64,
       pollSeconds: 0,
       validateResponses: true,
+      routeModels: { predict: 'resnet50', inference: 'mobilenet', scorefile: 'scenes' },
+      download: { timeoutMs: 5000, maxBytes: 1_000_000 },
     });
   });
 
   it('reports every bad variable at once, naming each', () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: 'eighty', MAX_UPLOAD_BYTES: '-5', TFJS_BACKEND: 'gpu', VALIDATE_RESPONSES: 'maybe' });
+      loadConfig({ PORT: 'eighty', MAX_UPLOAD_BYTES: '-5', TFJS_BACKEND: 'gpu', VALIDATE_RESPONSES: 'maybe', PREDICT_MODEL: '../etc' });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const { problems, message } = error as ConfigError;
-    expect(problems).toHaveLength(4);
+    expect(problems).toHaveLength(5);
+    expect(message).toMatch(/PREDICT_MODEL="..\/etc": expected a model folder name/);
     expect(message).toMatch(/PORT="eighty"/);
     expect(message).toMatch(/MAX_UPLOAD_BYTES="-5"/);
     expect(message).toMatch(/TFJS_BACKEND="gpu": expected one of tensorflow, wasm, cpu/);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { MODEL_NAME } from './model-store/repository';
 import { DEFAULT_MODEL_STORE } from './paths';
 
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -19,6 +20,13 @@ export interface Config {
   pollSeconds: number;
   /** Validate every response against the spec (on in tests; costs time in production). */
   validateResponses: boolean;
+  /**
+   * The store model behind each seed-tutorial route (`/predict`, `/inference`, `/scorefile/`).
+   * Undefined for `scorefile`: the first multi-label (sigmoid) model in the store.
+   */
+  routeModels: { predict: string; inference: string; scorefile: string | undefined };
+  /** Models named by URL in a config.yaml `source:` entry: download limits. */
+  download: { timeoutMs: number; maxBytes: number };
 }
 
 /** `TFJS_BACKEND`: undefined when unset (the best backend that loads), else one of BACKENDS. */
@@ -62,6 +70,18 @@ export function loadConfig(env: Env = process.env): Config {
     return fallback;
   };
 
+  function modelName(name: string, fallback: string): string;
+  function modelName(name: string, fallback: undefined): string | undefined;
+  function modelName(name: string, fallback: string | undefined): string | undefined {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    if (!MODEL_NAME.test(raw)) {
+      problems.push(`${name}=${JSON.stringify(raw)}: expected a model folder name (letters, digits, _ . -)`);
+      return fallback;
+    }
+    return raw;
+  }
+
   let backend: BackendName | undefined;
   try {
     backend = parseBackendName(env.TFJS_BACKEND);
@@ -79,6 +99,15 @@ export function loadConfig(env: Env = process.env): Config {
     maxBatchInstances: integer('MAX_BATCH_INSTANCES', 1000, 1, 1_000_000),
     pollSeconds: integer('MODEL_POLL_SECONDS', 5, 0, 86_400),
     validateResponses: flag('VALIDATE_RESPONSES', false),
+    routeModels: {
+      predict: modelName('PREDICT_MODEL', 'imagenet'),
+      inference: modelName('INFERENCE_MODEL', 'imagenet'),
+      scorefile: modelName('SCOREFILE_MODEL', undefined),
+    },
+    download: {
+      timeoutMs: integer('DOWNLOAD_TIMEOUT_MS', 120_000, 1, 86_400_000),
+      maxBytes: integer('DOWNLOAD_MAX_BYTES', 1024 * 1024 * 1024, 1, 64 * 1024 * 1024 * 1024),
+    },
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

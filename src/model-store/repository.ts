@@ -12,7 +12,8 @@ export interface StoredVersion {
   dir: string;
 }
 
-const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** What a model folder may be called (also what route-model settings accept). */
+export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const VERSION = /^[1-9][0-9]{0,8}$/;
 
 function subdirectories(dir: string): string[] {
