@@ -28,6 +28,8 @@ export interface HandlerContext {
   /** Most examples one predict/classify/infer request may carry (MAX_BATCH_INSTANCES). */
   maxBatchInstances: number;
   spec: SpecSource;
+  /** The store model behind each seed-tutorial route; `scorefile` undefined: the first multi-label model. */
+  routeModels: { predict: string; inference: string; scorefile: string | undefined };
 }
 
 /** Return this instead of plain data to choose the status, headers or content type. */

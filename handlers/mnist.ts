@@ -21,7 +21,7 @@ export async function postImage(
 async function classifyDigit(servable: Servable, file: UploadedFile, imageLimits: ImageLimits): Promise<DigitPrediction> {
   const input = await prepareInput(file.buffer, servable.metadata, imageLimits);
   const [output] = await servable.predict([input]);
-  const [best] = rankClasses(output, servable.metadata.labels);
+  const [best] = rankClasses(output, servable.metadata);
   return {
     digit: Number(best.label),
     confidence: best.score,

@@ -1,7 +1,7 @@
 import type { HandlerContext, UploadedFile } from './context';
 import { BadRequest } from '../src/errors/errors';
 import { prepareInput } from '../src/images';
-import type { ModelMetadata } from '../src/model-store/metadata';
+import { labelThresholds, type ModelMetadata, type OutputKind } from '../src/model-store/metadata';
 import { rankClasses } from '../src/protocols/ranking';
 
 export interface ModelSummary extends Omit<ModelMetadata, 'training'> {
@@ -23,12 +23,14 @@ export async function listModels(_params: Record<string, never>, { models }: Han
   };
 }
 
-/** Labels answered when `top_k` is not given (all of them for a model with fewer). */
+/** Labels answered when `top_k` is not given (all of them for a model with fewer; all for multi-label). */
 export const DEFAULT_TOP_K = 5;
 
 export interface Classification {
   model: { name: string; version: number };
-  predictions: { label: string; score: number }[];
+  kind: OutputKind;
+  /** Best first. Multi-label (`sigmoid`) models also say whether each label applies. */
+  predictions: { label: string; score: number; positive?: boolean }[];
 }
 
 /**
@@ -43,12 +45,16 @@ export async function classify(
     const { labels } = servable.metadata;
     // The document bounds top_k from below only: the upper bound is per model.
     if (topK !== undefined && topK > labels.length) throw new BadRequest(`top_k is ${topK} but model '${name}' has ${labels.length} labels.`);
-    const [scores] = await servable.predict([await prepareInput(file.buffer, servable.metadata, imageLimits)]);
+    const [row] = await servable.predict([await prepareInput(file.buffer, servable.metadata, imageLimits)]);
+    const { kind } = servable.metadata.output;
+    const ranked = rankClasses(row!, servable.metadata);
+    const thresholds = labelThresholds(servable.metadata);
     return {
       model: { name: servable.name, version: servable.version },
-      predictions: rankClasses(scores!, labels)
-        .slice(0, topK ?? DEFAULT_TOP_K)
-        .map(({ label, score }) => ({ label, score })),
+      kind,
+      predictions: ranked
+        .slice(0, topK ?? (kind === 'sigmoid' ? labels.length : DEFAULT_TOP_K))
+        .map(({ index, label, score }) => (kind === 'sigmoid' ? { label, score, positive: score >= thresholds[index]! } : { label, score })),
     };
   });
 }

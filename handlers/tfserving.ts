@@ -102,7 +102,7 @@ export const predictVersion = predictRequest;
 async function classifyRequest({ name, version, body }: PredictParams, context: HandlerContext) {
   return context.models.withServable({ name, version }, async (servable) => {
     const rows = await runBatch(servable, classifyBatch(body), context);
-    return { result: rows.map((row) => rankClasses(row, servable.metadata.labels).map(({ label, score }): [string, number] => [label, score])) };
+    return { result: rows.map((row) => rankClasses(row, servable.metadata).map(({ label, score }): [string, number] => [label, score])) };
   });
 }
 

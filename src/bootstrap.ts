@@ -46,6 +46,7 @@ export async function startService(config: Config, specFile = SPEC_FILE, handler
     imageLimits: { ...DEFAULT_IMAGE_LIMITS, maxPixels: config.maxImagePixels },
     maxBatchInstances: config.maxBatchInstances,
     spec: { document: spec.document, yamlText: spec.yamlText },
+    routeModels: config.routeModels,
   };
   const app = createApp({ spec, operations, context, maxUploadBytes: config.maxUploadBytes, validateResponses: config.validateResponses });
   return { app, models, backend };

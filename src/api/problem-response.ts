@@ -6,6 +6,8 @@ import { normalizeError } from './normalize-error';
 
 /** TF Serving (/v1) and KServe v2 (/v2) routes: their clients read errors from an `error` member. */
 const PROTOCOL_PATH = /^\/v[12](\/|$)/;
+/** The Keras REST API tutorial's client checks `success` before anything else. */
+const SUCCESS_FLAG_PATH = /^\/predict\/?$/;
 
 /** Requests no route claimed. */
 export const notFound: RequestHandler = (req, _res, next) => next(new RouteNotFound(req.method, req.path));
@@ -16,6 +18,7 @@ export const notFound: RequestHandler = (req, _res, next) => next(new RouteNotFo
  */
 export const problemResponse: ErrorRequestHandler = (err: unknown, req, res, next) => {
   const problem = toProblem(normalizeError(err, req.method, req.path), { errorMember: PROTOCOL_PATH.test(req.path) });
+  if (SUCCESS_FLAG_PATH.test(req.path)) problem.body.success = false;
   if (problem.status >= 500) {
     log.error('request failed', { method: req.method, path: req.path, status: problem.status, error: err instanceof Error ? err.stack : String(err) });
   } else {

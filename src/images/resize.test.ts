@@ -36,6 +36,20 @@ describe('the resize recipe, against values worked out by hand', () => {
     close(resizeInput(TINY, [1, 2, 1], recipe({ scale: 'symmetric' })), [0.5 * 2 - 1, 0.3 * 2 - 1]);
   });
 
+  it('raw scaling keeps 0..255', () => {
+    close(resizeInput(TINY, [1, 2, 1], recipe({ scale: 'raw' })), [0.5 * 255, 0.3 * 255]);
+  });
+
+  it('caffe (Keras ResNet50) reorders to BGR and subtracts the ImageNet BGR means, unscaled', () => {
+    // One pixel R=200 G=100 B=50 -> [B - 103.939, G - 116.779, R - 123.68].
+    const pixel = { width: 1, height: 1, data: new Uint8Array([200, 100, 50, 255]) };
+    close(resizeInput(pixel, [1, 1, 3], recipe({ scale: 'caffe' })), [50 - 103.939, 100 - 116.779, 200 - 123.68]);
+  });
+
+  it('a grayscale image fed to an RGB model repeats its gray in R, G and B', () => {
+    close(resizeInput(TINY, [1, 2, 3], recipe({ scale: 'symmetric' })), [0, 0, 0, -0.4, -0.4, -0.4]);
+  });
+
   it('three channels keep colour, interleaved HWC', () => {
     const red = { width: 1, height: 1, data: new Uint8Array([255, 0, 0, 255]) };
     close(resizeInput(red, [1, 1, 3], recipe({})), [1, 0, 0]);

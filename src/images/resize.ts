@@ -1,4 +1,4 @@
-import type { Preprocessing } from '../model-store/metadata';
+import type { Preprocessing, Scale } from '../model-store/metadata';
 import type { RgbaImage } from './decode';
 import { type GrayImage, rgbaToGray } from './gray';
 import { resample, type SampleGrid } from './resample';
@@ -52,12 +52,30 @@ export function resizeInput(rgba: RgbaImage, shape: readonly number[], p: Resize
   }
   const g = grid(rgba.width, rgba.height, outW, outH, p.resize);
   const resized = source.map((plane) => resample(plane, g).data);
+  // caffe reads the planes in BGR order; every other scale keeps RGB (or the one gray plane).
+  const order = p.scale === 'caffe' ? [2, 1, 0] : [0, 1, 2];
   const out = new Float32Array(outH * outW * channels);
   for (let i = 0; i < outH * outW; i++) {
     for (let c = 0; c < channels; c++) {
-      const v = Math.min(1, Math.max(0, resized[c]![i]!));
-      out[i * channels + c] = p.scale === 'unit' ? v : v * 2 - 1;
+      out[i * channels + c] = scaled(Math.min(1, Math.max(0, resized[order[c]!]![i]!)), c, p.scale);
     }
   }
   return out;
+}
+
+/** ImageNet's mean pixel in BGR order on 0..255, as Keras' `preprocess_input(mode='caffe')` subtracts it. */
+export const CAFFE_BGR_MEAN = [103.939, 116.779, 123.68] as const;
+
+/** One 0..1 value of output channel `c` brought to the model's range. */
+function scaled(v: number, c: number, scale: Scale): number {
+  switch (scale) {
+    case 'unit':
+      return v;
+    case 'symmetric':
+      return v * 2 - 1;
+    case 'raw':
+      return v * 255;
+    case 'caffe':
+      return v * 255 - CAFFE_BGR_MEAN[c]!;
+  }
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ModelMetadata } from '../model-store/metadata';
+import { type ModelMetadata, outputUnits } from '../model-store/metadata';
 import { readModelFiles } from '../model-store/files';
 import type { StoredVersion } from '../model-store/repository';
 
@@ -70,8 +70,8 @@ export async function loadServable(stored: StoredVersion): Promise<Servable> {
       throw new Error(`${where}/metadata.json: input.shape [${metadata.input.shape}] does not match the model's input [${inputShape}]`);
     }
     const outputShape = model.outputs[0]?.shape.slice(1) ?? [];
-    if (!sameShape(outputShape, [metadata.labels.length])) {
-      throw new Error(`${where}/metadata.json: ${metadata.labels.length} labels but the model outputs [${outputShape}]`);
+    if (!sameShape(outputShape, [outputUnits(metadata)])) {
+      throw new Error(`${where}/metadata.json: ${metadata.labels.length} labels (output.kind ${metadata.output.kind}) but the model outputs [${outputShape}]`);
     }
     const servable = new Servable(stored.name, stored.version, metadata, model);
     await servable.predict([new Float32Array(servable.inputSize)]);

@@ -8,9 +8,9 @@ import Ajv, { type JSONSchemaType } from 'ajv';
 export interface ModelMetadata {
   /** Input tensor without the batch axis, e.g. [28, 28, 1]. */
   input: { name: string; shape: number[]; dtype: 'float32' };
-  /** `softmax`: one probability per label, summing to 1. */
-  output: { name: string; kind: 'softmax' };
-  /** One label per output unit, in output order. */
+  /** What the output units mean; see `OutputKind`. */
+  output: ModelOutput;
+  /** One label per output unit, in output order (`binary-sigmoid`: [negative, positive]). */
   labels: string[];
   /** How an uploaded image becomes the input tensor. */
   preprocessing: Preprocessing;
@@ -19,16 +19,41 @@ export interface ModelMetadata {
 }
 
 /**
+ * `softmax`: one probability per label, summing to 1 (single-label: rank and take the top).
+ * `sigmoid`: one independent probability per label (multi-label: every label at or above its
+ * threshold applies). `binary-sigmoid`: a single unit p = P(labels[1]); labels[0] gets 1 - p
+ * (a cats-vs-dogs model with one sigmoid unit).
+ */
+export type OutputKind = 'softmax' | 'sigmoid' | 'binary-sigmoid';
+
+export interface ModelOutput {
+  name: string;
+  kind: OutputKind;
+  /** `sigmoid` only: the score at which a label applies, one for all labels or one per label. Default 0.5. */
+  threshold?: number | number[];
+}
+
+/** How many units the model's output row has: one per label, except `binary-sigmoid` (one). */
+export function outputUnits({ output, labels }: Pick<ModelMetadata, 'output' | 'labels'>): number {
+  return output.kind === 'binary-sigmoid' ? 1 : labels.length;
+}
+
+/**
  * `mnist-digit`: grayscale, polarity fixed to a light digit on black, cropped to the ink, fitted
  * into 20x20, centred by mass in 28x28, 0..1.
  * `resize`: the whole image brought to the input's height x width (channels from the input shape:
  * 1 grayscale, 3 RGB) by `resize` (stretch; centre-crop after fitting the short side; letterbox
- * on black), scaled by `scale` (unit 0..1, symmetric -1..1); `invert: auto` turns a light
- * background dark first (for models trained on light-on-dark images such as Fashion-MNIST).
+ * on black), scaled by `scale`; `invert: auto` turns a light background dark first (for models
+ * trained on light-on-dark images such as Fashion-MNIST). Scales, as Keras' `preprocess_input`
+ * modes: `unit` x/255 (0..1); `symmetric` x/127.5 - 1 (-1..1, "tf" mode: MobileNet, Inception);
+ * `raw` 0..255 (models with a Rescaling layer inside); `caffe` channels reordered to BGR and
+ * the ImageNet BGR means subtracted, no scaling (Keras ResNet50, VGG16).
  */
+export type Scale = 'unit' | 'symmetric' | 'raw' | 'caffe';
+
 export type Preprocessing =
   | { recipe: 'mnist-digit' }
-  | { recipe: 'resize'; resize: 'stretch' | 'center-crop' | 'letterbox'; scale: 'unit' | 'symmetric'; invert: 'never' | 'auto' };
+  | { recipe: 'resize'; resize: 'stretch' | 'center-crop' | 'letterbox'; scale: Scale; invert: 'never' | 'auto' };
 
 const schema: JSONSchemaType<ModelMetadata> = {
   type: 'object',
@@ -46,11 +71,18 @@ const schema: JSONSchemaType<ModelMetadata> = {
     output: {
       type: 'object',
       required: ['name', 'kind'],
+      additionalProperties: false,
       properties: {
         name: { type: 'string', minLength: 1 },
-        kind: { type: 'string', const: 'softmax' },
+        kind: { type: 'string', enum: ['softmax', 'sigmoid', 'binary-sigmoid'] },
+        threshold: {
+          oneOf: [
+            { type: 'number', minimum: 0, maximum: 1 },
+            { type: 'array', items: { type: 'number', minimum: 0, maximum: 1 }, minItems: 1 },
+          ],
+        },
       },
-    },
+    } as unknown as JSONSchemaType<ModelMetadata>['properties']['output'],
     labels: { type: 'array', items: { type: 'string' }, minItems: 1 },
     preprocessing: {
       type: 'object',
@@ -69,7 +101,7 @@ const schema: JSONSchemaType<ModelMetadata> = {
           properties: {
             recipe: { type: 'string', const: 'resize' },
             resize: { type: 'string', enum: ['stretch', 'center-crop', 'letterbox'] },
-            scale: { type: 'string', enum: ['unit', 'symmetric'] },
+            scale: { type: 'string', enum: ['unit', 'symmetric', 'raw', 'caffe'] },
             invert: { type: 'string', enum: ['never', 'auto'] },
           },
         },
@@ -81,11 +113,43 @@ const schema: JSONSchemaType<ModelMetadata> = {
 
 const validate = new Ajv({ allErrors: true }).compile(schema);
 
+/** What the schema cannot say: fields that must agree with each other. */
+function crossFieldProblems({ input, output, labels, preprocessing }: ModelMetadata): string[] {
+  const problems: string[] = [];
+  const channels = input.shape[2];
+  if (output.kind === 'binary-sigmoid' && labels.length !== 2) {
+    problems.push(`/labels has ${labels.length} entries; output.kind binary-sigmoid needs two: [negative, positive]`);
+  }
+  if (output.threshold !== undefined && output.kind !== 'sigmoid') problems.push(`/output/threshold applies to output.kind sigmoid only`);
+  if (Array.isArray(output.threshold) && output.threshold.length !== labels.length) {
+    problems.push(`/output/threshold has ${output.threshold.length} entries for ${labels.length} labels`);
+  }
+  if (preprocessing.recipe === 'mnist-digit' && input.shape.join(',') !== '28,28,1') {
+    problems.push(`/input/shape is [${input.shape}]; the mnist-digit recipe makes [28, 28, 1]`);
+  }
+  if (preprocessing.recipe === 'resize') {
+    if (input.shape.length !== 3 || (channels !== 1 && channels !== 3)) {
+      problems.push(`/input/shape is [${input.shape}]; the resize recipe needs [height, width, 1 or 3]`);
+    } else if (preprocessing.scale === 'caffe' && channels !== 3) {
+      problems.push(`/preprocessing/scale caffe needs 3 channels (BGR), input has ${channels}`);
+    }
+  }
+  return problems;
+}
+
 /** Checks parsed JSON against the schema; the error names the file and every bad field. */
 export function parseMetadata(json: unknown, file: string): ModelMetadata {
-  if (validate(json)) return json;
-  const problems = (validate.errors ?? [])
-    .map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`)
-    .join('; ');
-  throw new Error(`${file}: ${problems}`);
+  if (!validate(json)) {
+    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`);
+    throw new Error(`${file}: ${problems.join('; ')}`);
+  }
+  const problems = crossFieldProblems(json);
+  if (problems.length > 0) throw new Error(`${file}: ${problems.join('; ')}`);
+  return json;
+}
+
+/** The threshold of each label of a `sigmoid` model, in label order. */
+export function labelThresholds({ output, labels }: Pick<ModelMetadata, 'output' | 'labels'>): number[] {
+  const { threshold = 0.5 } = output;
+  return Array.isArray(threshold) ? threshold : labels.map(() => threshold);
 }

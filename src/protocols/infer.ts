@@ -1,5 +1,5 @@
 import { BadRequest } from '../errors/errors';
-import type { ModelMetadata } from '../model-store/metadata';
+import { type ModelMetadata, outputUnits } from '../model-store/metadata';
 import { checkBatchSize } from './limits';
 import { rankClasses } from './ranking';
 import { checkBatchShape, flattenNested, formatShape, splitBatch } from './tensor';
@@ -90,14 +90,14 @@ export function requestedOutputs(request: InferRequest, model: InferModel): { na
 export function inferOutputs(rows: readonly Float32Array[], requested: { name: string; classification?: number }[], model: InferModel): InferOutputTensor[] {
   return requested.map(({ name, classification }) => {
     if (classification === undefined) {
-      return { name, datatype: 'FP32', shape: [rows.length, model.labels.length], data: rows.flatMap((row) => Array.from(row)) };
+      return { name, datatype: 'FP32', shape: [rows.length, outputUnits(model)], data: rows.flatMap((row) => Array.from(row)) };
     }
     return {
       name,
       datatype: 'BYTES',
       shape: [rows.length, classification],
       data: rows.flatMap((row) =>
-        rankClasses(row, model.labels)
+        rankClasses(row, model)
           .slice(0, classification)
           .map((c) => `${c.score}:${c.index}:${c.label}`),
       ),

@@ -1,4 +1,4 @@
-import type { ModelMetadata } from '../model-store/metadata';
+import { type ModelMetadata, outputUnits } from '../model-store/metadata';
 
 /** One tensor of a model's serving signature; -1 is the batch axis, of any size. */
 export interface TensorSpec {
@@ -13,12 +13,12 @@ export interface ModelSignature {
 
 /**
  * What a model takes and gives, as both protocols describe it: one float32 input (batch first),
- * one float32 output with one score per label. Both TF Serving metadata and KServe model metadata
+ * one float32 output (one score per label; one unit for `binary-sigmoid`). Both TF Serving metadata and KServe model metadata
  * are renderings of this.
  */
 export function modelSignature({ input, output, labels }: Pick<ModelMetadata, 'input' | 'output' | 'labels'>): ModelSignature {
   return {
     inputs: [{ name: input.name, shape: [-1, ...input.shape] }],
-    outputs: [{ name: output.name, shape: [-1, labels.length] }],
+    outputs: [{ name: output.name, shape: [-1, outputUnits({ output, labels })] }],
   };
 }
