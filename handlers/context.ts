@@ -3,7 +3,6 @@
  * already-validated parameters plus this context; they never see Express. This file holds the
  * contract only, so handlers depend on nothing above them.
  */
-import type { ImageLimits } from '../src/images';
 import type { ModelManager } from '../src/inference/manager';
 
 /** A file from a multipart body, held in memory. */
@@ -24,7 +23,6 @@ export interface SpecSource {
 /** Services a handler may use. One instance per app; tests build their own. */
 export interface HandlerContext {
   models: ModelManager;
-  imageLimits: ImageLimits;
   /** Most examples one predict/classify/infer request may carry (MAX_BATCH_INSTANCES). */
   maxBatchInstances: number;
   spec: SpecSource;

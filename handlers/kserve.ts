@@ -87,7 +87,7 @@ async function runInfer(servable: Servable, request: InferRequest, context: Hand
   // Both are checked before the model runs: a bad `outputs` must not cost an inference.
   const inputs = readInferInputs(request, servable.metadata, context.maxBatchInstances);
   const requested = requestedOutputs(request, servable.metadata);
-  const rows = await servable.predict(inputs);
+  const rows = await servable.predict(inputs.map((tensor) => ({ tensor })));
   return {
     model_name: servable.name,
     model_version: String(servable.version),

@@ -1,5 +1,4 @@
 import type { HandlerContext, UploadedFile } from './context';
-import { type ImageLimits, prepareInput } from '../src/images';
 import type { Servable } from '../src/inference/servable';
 import { probability, rankClasses } from '../src/protocols/ranking';
 
@@ -13,14 +12,13 @@ export interface DigitPrediction {
 /** POST /mnist/classify: one uploaded image of a digit -> the digit and its probabilities. */
 export async function postImage(
   { file }: { file: UploadedFile },
-  { models, imageLimits }: HandlerContext,
+  { models }: HandlerContext,
 ): Promise<DigitPrediction> {
-  return models.withServable({ name: 'mnist' }, (servable) => classifyDigit(servable, file, imageLimits), 503);
+  return models.withServable({ name: 'mnist' }, (servable) => classifyDigit(servable, file), 503);
 }
 
-async function classifyDigit(servable: Servable, file: UploadedFile, imageLimits: ImageLimits): Promise<DigitPrediction> {
-  const input = await prepareInput(file.buffer, servable.metadata, imageLimits);
-  const [output] = await servable.predict([input]);
+async function classifyDigit(servable: Servable, file: UploadedFile): Promise<DigitPrediction> {
+  const [output] = await servable.predict([{ image: file.buffer }]);
   const [best] = rankClasses(output, servable.metadata);
   return {
     digit: Number(best.label),

@@ -1,6 +1,5 @@
 import type { HandlerContext, UploadedFile } from './context';
 import { BadRequest } from '../src/errors/errors';
-import { prepareInput } from '../src/images';
 import { labelThresholds, type ModelMetadata, type OutputKind } from '../src/model-store/metadata';
 import { rankClasses } from '../src/protocols/ranking';
 
@@ -39,13 +38,13 @@ export interface Classification {
  */
 export async function classify(
   { name, version, top_k: topK, file }: { name: string; version?: number; top_k?: number; file: UploadedFile },
-  { models, imageLimits }: HandlerContext,
+  { models }: HandlerContext,
 ): Promise<Classification> {
   return models.withServable({ name, version }, async (servable) => {
     const { labels } = servable.metadata;
     // The document bounds top_k from below only: the upper bound is per model.
     if (topK !== undefined && topK > labels.length) throw new BadRequest(`top_k is ${topK} but model '${name}' has ${labels.length} labels.`);
-    const [row] = await servable.predict([await prepareInput(file.buffer, servable.metadata, imageLimits)]);
+    const [row] = await servable.predict([{ image: file.buffer }]);
     const { kind } = servable.metadata.output;
     const ranked = rankClasses(row!, servable.metadata);
     const thresholds = labelThresholds(servable.metadata);

@@ -80,7 +80,7 @@ export const getModelVersionMetadata = modelMetadata;
 /** Reads a batch's examples (after the batch limit) and runs them as one predict call. */
 async function runBatch(servable: Servable, batch: TfBatch, context: HandlerContext): Promise<Float32Array[]> {
   checkBatchSize(batch.items.length, context.maxBatchInstances);
-  return servable.predict(await readExamples(batch.items, servable.metadata, context.imageLimits, batch.where));
+  return servable.predict(readExamples(batch.items, servable.metadata, batch.where));
 }
 
 type PredictParams = ModelParams & { body: TfRequestBody };

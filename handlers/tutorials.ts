@@ -5,7 +5,6 @@
  */
 import type { HandlerContext, UploadedFile } from './context';
 import { ServiceUnavailable } from '../src/errors/errors';
-import { prepareInput } from '../src/images';
 import type { ModelManager } from '../src/inference/manager';
 import type { Servable } from '../src/inference/servable';
 import { type RankedClass, rankClasses } from '../src/protocols/ranking';
@@ -59,7 +58,7 @@ function firstMultiLabelModel(models: ModelManager): string {
 }
 
 /** Runs the route's model (newest version) on one image; 503 naming the model and its setting when absent. */
-async function classify(file: UploadedFile, { models, imageLimits }: HandlerContext, { route, setting, name }: RouteModel): Promise<RankedClass[]> {
+async function classify(file: UploadedFile, { models }: HandlerContext, { route, setting, name }: RouteModel): Promise<RankedClass[]> {
   if (models.ready && models.availableVersions(name).length === 0) {
     throw new ServiceUnavailable(
       `${route} needs model '${name}' (${setting}), which is not loaded. Add model-store/${name}/<version>/ or set ${setting} to a loaded model.`,
@@ -67,7 +66,7 @@ async function classify(file: UploadedFile, { models, imageLimits }: HandlerCont
     );
   }
   return models.withServable({ name }, async (servable: Servable) => {
-    const [row] = await servable.predict([await prepareInput(file.buffer, servable.metadata, imageLimits)]);
+    const [row] = await servable.predict([{ image: file.buffer }]);
     return rankClasses(row!, servable.metadata);
   }, 503);
 }

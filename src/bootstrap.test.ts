@@ -18,7 +18,10 @@ describe('start-up fails fast with a message that says what to fix', () => {
 
   it('a document that is not valid OpenAPI names the file and the problem', async () => {
     const spec = path.join(tmp(), 'api.yaml');
-    writeFileSync(spec, readFileSync(SPEC_FILE, 'utf8').replace("responses:\n        '200':\n          description: The digit", "responses:\n        '200':\n          descr: The digit"));
+    const original = readFileSync(SPEC_FILE, 'utf8');
+    const broken = original.replace("'200':\n          description: The digit", "'200':\n          descr: The digit");
+    expect(broken).not.toBe(original);
+    writeFileSync(spec, broken);
     await expect(startService(loadConfig({}), spec, HANDLERS_DIR)).rejects.toThrow(/api\.yaml: does not satisfy the OpenAPI 3\.0\.3 schema/);
   });
 

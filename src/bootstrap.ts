@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Express } from 'express';
 import type { HandlerContext } from '../handlers/context';
 import { createApp } from './api/app';
@@ -5,34 +6,55 @@ import { resolveOperations } from './api/resolver';
 import { listOperations, loadSpec } from './api/spec';
 import type { BackendName, Config } from './config';
 import { DEFAULT_IMAGE_LIMITS } from './images';
-import { initBackend } from './inference/backend';
 import { ModelManager } from './inference/manager';
+import { readModelConfig } from './model-store/model-config';
+import { WorkerPool } from './inference/worker-pool';
 import { HANDLERS_DIR, SPEC_FILE } from './paths';
 
 export interface Service {
   app: Express;
   models: ModelManager;
+  pool: WorkerPool;
   backend: BackendName;
+  /** Stops model polling, unloads every model and stops the workers. */
+  close(): Promise<void>;
 }
 
 /**
  * Everything before `listen()`, in the order that fails fastest: the spec and its handlers
- * (cheap, and a bad one is a programming error), then the backend, then the models.
+ * (cheap, and a bad one is a programming error), then the inference workers (each starts its
+ * backend), then the models.
  * Any failure throws with a message saying what to fix.
  */
 export async function startService(config: Config, specFile = SPEC_FILE, handlersDir = HANDLERS_DIR): Promise<Service> {
   const spec = loadSpec(specFile);
   const operations = resolveOperations(listOperations(spec.document), handlersDir);
-  const backend = await initBackend(config.backend);
+  const imageLimits = { ...DEFAULT_IMAGE_LIMITS, maxPixels: config.maxImagePixels };
+  const pool = await WorkerPool.start({ size: config.workers, backend: config.backend, imageLimits, requestTimeoutMs: config.requestTimeoutMs });
+  const close = async (): Promise<void> => {
+    models.dispose();
+    await pool.close();
+  };
 
-  const models = new ModelManager(config.modelStore);
-  await models.reconcile();
+  const models = new ModelManager(config.modelStore, (stored) => pool.load(stored, readModelConfig(path.dirname(stored.dir)).batching), { download: config.download });
+  try {
+    await models.reconcile();
+  } catch (e) {
+    await close();
+    throw e;
+  }
   // One bad model must not stop the others; but a server with nothing to serve is a mistake.
   if (models.list().length === 0) {
     const reasons = models
       .names()
-      .flatMap((name) => [models.modelError(name), ...models.versionStatus(name).map((s) => s.error && `${name}/${s.version}: ${s.error}`)])
+      .flatMap((name) => {
+        const modelError = models.modelError(name);
+        // A refused source also ends the version it was to become, with the same message: say it once.
+        const versionErrors = models.versionStatus(name).map((s) => s.error !== modelError && s.error && `${name}/${s.version}: ${s.error}`);
+        return [modelError, ...versionErrors];
+      })
       .filter(Boolean);
+    await close();
     throw new Error(
       reasons.length > 0
         ? `No model could be loaded from ${config.modelStore}:\n${reasons.map((r) => `  - ${r}`).join('\n')}`
@@ -43,11 +65,18 @@ export async function startService(config: Config, specFile = SPEC_FILE, handler
 
   const context: HandlerContext = {
     models,
-    imageLimits: { ...DEFAULT_IMAGE_LIMITS, maxPixels: config.maxImagePixels },
     maxBatchInstances: config.maxBatchInstances,
     spec: { document: spec.document, yamlText: spec.yamlText },
     routeModels: config.routeModels,
   };
-  const app = createApp({ spec, operations, context, maxUploadBytes: config.maxUploadBytes, validateResponses: config.validateResponses });
-  return { app, models, backend };
+  const app = createApp({
+    spec,
+    operations,
+    context,
+    maxUploadBytes: config.maxUploadBytes,
+    validateResponses: config.validateResponses,
+    auth: config.auth,
+    corsOrigins: config.corsOrigins,
+  });
+  return { app, models, pool, backend: pool.backend, close };
 }

@@ -1,4 +1,7 @@
+import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log';
 import { MODEL_NAME } from './model-store/repository';
 import { DEFAULT_MODEL_STORE } from './paths';
 
@@ -25,8 +28,61 @@ export interface Config {
    * Undefined for `scorefile`: the first multi-label (sigmoid) model in the store.
    */
   routeModels: { predict: string; inference: string; scorefile: string | undefined };
+  /** Inference worker threads (WORKERS; default one per core). */
+  workers: number;
+  /** Deadline of one inference input from the moment it is queued (REQUEST_TIMEOUT_MS); 0: none. */
+  requestTimeoutMs: number;
   /** Models named by URL in a config.yaml `source:` entry: download limits. */
   download: { timeoutMs: number; maxBytes: number };
+  /** LOG_LEVEL, and LOG_FORMAT (undefined: pretty when stderr is a terminal, else JSON). */
+  logging: { level: LogLevel; format: LogFormat | undefined };
+  /**
+   * Access control: the accepted API keys, from API_KEYS and API_KEYS_FILE together; none turns
+   * it off. `metricsAuth` (METRICS_AUTH) puts /metrics behind the keys too.
+   */
+  auth: { apiKeys: readonly string[]; metricsAuth: boolean };
+  /** CORS_ORIGINS: the browser origins allowed to call the API, or '*' for any; empty: CORS off. */
+  corsOrigins: '*' | readonly string[];
+}
+
+/** A key must travel in a header unchanged: visible ASCII only, no spaces or commas. */
+const API_KEY = /^[\x21-\x2b\x2d-\x7e]+$/;
+
+/**
+ * The keys of API_KEYS (comma-separated) or of an API_KEYS_FILE text (one per line, `#` starts a
+ * comment line). Errors say where a bad key is, never what it is: they end up in logs.
+ */
+export function parseApiKeys(text: string, source: string, separator: ',' | '\n'): string[] {
+  const keys: string[] = [];
+  text.split(separator).forEach((raw, index) => {
+    const key = raw.trim();
+    if (key === '' || (separator === '\n' && key.startsWith('#'))) return;
+    const where = separator === ',' ? `entry ${index + 1}` : `line ${index + 1}`;
+    if (!API_KEY.test(key)) throw new Error(`${source}: the key at ${where} has characters other than visible ASCII (no spaces or commas)`);
+    keys.push(key);
+  });
+  if (keys.length === 0) throw new Error(`${source}: no key in it; unset it to turn access control off`);
+  return keys;
+}
+
+/** CORS_ORIGINS: '*' or a comma-separated list of origins (`scheme://host[:port]`); unset: []. */
+export function parseCorsOrigins(raw: string | undefined): '*' | string[] {
+  const text = raw?.trim() ?? '';
+  if (text === '') return [];
+  if (text === '*') return '*';
+  return text.split(',').map((entry) => {
+    const origin = entry.trim().replace(/\/$/, '');
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin) {
+      throw new Error(`CORS_ORIGINS: ${JSON.stringify(entry.trim())} is not an origin (scheme://host[:port], no path), nor is the list '*'`);
+    }
+    return origin;
+  });
 }
 
 /** `TFJS_BACKEND`: undefined when unset (the best backend that loads), else one of BACKENDS. */
@@ -82,6 +138,47 @@ export function loadConfig(env: Env = process.env): Config {
     return raw;
   }
 
+  function oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T | undefined): T | undefined {
+    const raw = env[name]?.trim().toLowerCase();
+    if (!raw) return fallback;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    problems.push(`${name}=${JSON.stringify(env[name])}: expected one of ${allowed.join(', ')}`);
+    return fallback;
+  }
+
+  /** API_KEYS and API_KEYS_FILE together; a file that cannot be read is a start-up error. */
+  const apiKeys = (): string[] => {
+    const keys: string[] = [];
+    const collect = (read: () => string[]) => {
+      try {
+        keys.push(...read());
+      } catch (e) {
+        problems.push((e as Error).message);
+      }
+    };
+    if (env.API_KEYS?.trim()) collect(() => parseApiKeys(env.API_KEYS ?? '', 'API_KEYS', ','));
+    const file = env.API_KEYS_FILE?.trim();
+    if (file) {
+      collect(() => {
+        let text: string;
+        try {
+          text = readFileSync(file, 'utf8');
+        } catch (e) {
+          throw new Error(`API_KEYS_FILE=${JSON.stringify(file)}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        }
+        return parseApiKeys(text, `API_KEYS_FILE=${JSON.stringify(file)}`, '\n');
+      });
+    }
+    return [...new Set(keys)];
+  };
+
+  let corsOrigins: '*' | string[] = [];
+  try {
+    corsOrigins = parseCorsOrigins(env.CORS_ORIGINS);
+  } catch (e) {
+    problems.push((e as Error).message);
+  }
+
   let backend: BackendName | undefined;
   try {
     backend = parseBackendName(env.TFJS_BACKEND);
@@ -99,6 +196,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxBatchInstances: integer('MAX_BATCH_INSTANCES', 1000, 1, 1_000_000),
     pollSeconds: integer('MODEL_POLL_SECONDS', 5, 0, 86_400),
     validateResponses: flag('VALIDATE_RESPONSES', false),
+    workers: integer('WORKERS', availableParallelism(), 1, 256),
+    requestTimeoutMs: integer('REQUEST_TIMEOUT_MS', 30_000, 0, 3_600_000),
     routeModels: {
       predict: modelName('PREDICT_MODEL', 'imagenet'),
       inference: modelName('INFERENCE_MODEL', 'imagenet'),
@@ -108,8 +207,13 @@ export function loadConfig(env: Env = process.env): Config {
       timeoutMs: integer('DOWNLOAD_TIMEOUT_MS', 120_000, 1, 86_400_000),
       maxBytes: integer('DOWNLOAD_MAX_BYTES', 1024 * 1024 * 1024, 1, 64 * 1024 * 1024 * 1024),
     },
+    logging: { level: oneOf('LOG_LEVEL', LOG_LEVELS, 'info') ?? 'info', format: oneOf('LOG_FORMAT', LOG_FORMATS, undefined) },
+    auth: { apiKeys: apiKeys(), metricsAuth: flag('METRICS_AUTH', false) },
+    corsOrigins,
   };
 
+  // Asking to protect /metrics with no key to protect it with is a mistake, not a request to leave it open.
+  if (config.auth.metricsAuth && config.auth.apiKeys.length === 0) problems.push('METRICS_AUTH=true needs API_KEYS or API_KEYS_FILE');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

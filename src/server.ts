@@ -1,11 +1,12 @@
 import { startService } from './bootstrap';
 import { loadConfig } from './config';
-import { log } from './log';
+import { configureLogging, log } from './log';
 
 /** Entry point: configure, load everything, then open the port; exit 1 with a reason if anything fails. */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const { app, models, backend } = await startService(config);
+  configureLogging(config.logging);
+  const { app, models, backend, close } = await startService(config);
   const server = app.listen(config.port, config.host, () => {
     log.info('listening', {
       url: `http://${config.host}:${config.port}`,
@@ -26,8 +27,7 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     log.info('shutting down', { signal });
     server.close(() => {
-      models.dispose();
-      process.exit(0);
+      void close().then(() => process.exit(0));
     });
     setTimeout(() => process.exit(0), 10_000).unref();
   };

@@ -122,3 +122,20 @@ export class ServiceUnavailable extends ProblemError {
   }
 }
 
+
+/** The request's deadline (REQUEST_TIMEOUT_MS) passed before its answer was ready. */
+export class GatewayTimeout extends ProblemError {
+  constructor(detail: string) {
+    super(504, 'timeout', 'Gateway Timeout', detail);
+  }
+}
+
+/**
+ * No API key, or a wrong one, on a route that needs one (API_KEYS / API_KEYS_FILE). `challenge` is
+ * the WWW-Authenticate value (RFC 6750: `Bearer realm=..., error="invalid_token"` for a wrong key).
+ */
+export class Unauthorized extends ProblemError {
+  constructor(detail: string, challenge: string) {
+    super(401, 'unauthorized', 'Unauthorized', detail, {}, { 'WWW-Authenticate': challenge });
+  }
+}

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ModelNotFound, ServiceUnavailable } from '../errors/errors';
 import type { StoredVersion } from '../model-store/repository';
+import type { FetchSources, SourceReport } from '../model-store/source-sync';
 import { ModelManager, VersionNotFound } from './manager';
 import type { Servable } from './servable';
 
@@ -172,5 +173,98 @@ describe('ModelManager', () => {
     for (let i = 0; i < 100 && manager.availableVersions('mnist')[0] !== 2; i++) await new Promise((r) => setTimeout(r, 10));
     manager.stopWatching();
     expect(manager.availableVersions('mnist')).toEqual([2]);
+  });
+});
+
+describe('ModelManager with config.yaml sources', () => {
+  /** A source step that reports what the test sets, and can add a version folder as a download would. */
+  let report: SourceReport;
+  let before: (() => void) | undefined;
+  const fetchSources: FetchSources = async () => {
+    before?.();
+    return report;
+  };
+  const failure = (version: number, message = 'config.yaml: source version 2: sha256 mismatch for http://h/m.tgz: expected aa, got bb') => ({ version, message });
+  beforeEach(() => {
+    report = { errors: new Map(), replaced: new Set() };
+    before = undefined;
+  });
+
+  it('runs the source step before the scan, so a fetched version loads in the same reconcile', async () => {
+    before = () => addVersion('remote', 1);
+    const manager = new ModelManager(store, loader, { fetchSources });
+    await manager.reconcile();
+    expect(manager.availableVersions('remote')).toEqual([1]);
+  });
+
+  it('reports a failed source in modelError and in the version it was to become, and keeps serving', async () => {
+    addVersion('mnist', 1);
+    const manager = new ModelManager(store, loader, { fetchSources });
+    await manager.reconcile();
+    report.errors.set('mnist', failure(2));
+    await manager.reconcile();
+    expect(manager.modelError('mnist')).toBe(failure(2).message);
+    expect(manager.versionStatus('mnist')).toEqual([
+      { version: 2, state: 'END', error: failure(2).message },
+      { version: 1, state: 'AVAILABLE' },
+    ]);
+    expect(manager.acquire({ name: 'mnist' }).servable.version).toBe(1);
+
+    report.errors.clear(); // fetched later
+    addVersion('mnist', 2);
+    await manager.reconcile();
+    expect(manager.modelError('mnist')).toBeUndefined();
+    expect(manager.versionStatus('mnist')[0]).toEqual({ version: 2, state: 'AVAILABLE' });
+  });
+
+  it('gives a model known only from a failed source a status: 503, not 404', async () => {
+    addVersion('mnist', 1);
+    report.errors.set('remote', failure(1));
+    const manager = new ModelManager(store, loader, { fetchSources });
+    await manager.reconcile();
+    expect(manager.names()).toEqual(['mnist', 'remote']);
+    expect(manager.modelError('remote')).toBe(failure(1).message);
+    expect(manager.versionStatus('remote')).toEqual([{ version: 1, state: 'END', error: failure(1).message }]);
+    expect(() => manager.acquire({ name: 'remote' })).toThrow(ServiceUnavailable);
+  });
+
+  it('gives a model that is only a refused config.yaml a status and its error', async () => {
+    addVersion('mnist', 1);
+    report.errors.set('typo', { message: 'typo/config.yaml: /source/sha256 must be 64 hex characters' });
+    const manager = new ModelManager(store, loader, { fetchSources });
+    await manager.reconcile();
+    expect(manager.names()).toEqual(['mnist', 'typo']);
+    expect(manager.versionStatus('typo')).toEqual([]);
+    expect(manager.modelError('typo')).toMatch(/must be 64 hex/);
+  });
+
+  it('reloads a version whose folder a source replaced; the old copy serves until its last request ends', async () => {
+    addVersion('remote', 1);
+    const manager = new ModelManager(store, loader, { fetchSources });
+    await manager.reconcile();
+    const inFlight = manager.acquire({ name: 'remote' });
+    report.replaced.add('remote/1');
+    await manager.reconcile();
+    const fresh = manager.acquire({ name: 'remote' });
+    expect(fresh.servable).not.toBe(inFlight.servable);
+    expect((inFlight.servable as FakeServable).disposed).toBe(false);
+    inFlight.release();
+    expect((inFlight.servable as FakeServable).disposed).toBe(true);
+    expect(manager.versionStatus('remote')).toEqual([{ version: 1, state: 'AVAILABLE' }]); // the new copy's state, not the old one's END
+    report.replaced.clear();
+    await manager.reconcile(); // not reloaded again
+    expect(loaded.filter((s) => s.name === 'remote')).toHaveLength(2);
+  });
+
+  it('keeps the old copy serving when the replaced folder fails to load', async () => {
+    addVersion('remote', 1);
+    const manager = new ModelManager(store, loader, { fetchSources });
+    await manager.reconcile();
+    const before = manager.acquire({ name: 'remote' }).servable;
+    broken.add('remote/1');
+    report.replaced.add('remote/1');
+    await manager.reconcile();
+    expect(manager.acquire({ name: 'remote' }).servable).toBe(before);
+    expect(manager.versionStatus('remote')).toEqual([{ version: 1, state: 'AVAILABLE', error: expect.stringMatching(/^the replaced folder failed to load, still serving the previous copy: .*cannot load/) }]);
   });
 });

@@ -1,9 +1,12 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { ModelNotFound, ProblemError, ServiceUnavailable } from '../errors/errors';
+import { annotateRequest } from '../api/request-context';
 import { log } from '../log';
+import { DEFAULT_DOWNLOAD_LIMITS, type DownloadLimits } from '../model-store/download';
 import { type AspiredModel, aspiredVersions, type StoredVersion } from '../model-store/repository';
-import { loadServable, type Servable } from './servable';
+import { createSourceSync, type FetchSources, type SourceReport } from '../model-store/source-sync';
+import type { Servable } from './servable';
 
 /** TF Serving's lifecycle states; a version only moves forward through them. */
 export type VersionState = 'LOADING' | 'AVAILABLE' | 'UNLOADING' | 'END';
@@ -35,6 +38,13 @@ class Loaded {
 }
 
 export type Loader = (stored: StoredVersion) => Promise<Servable>;
+
+export interface ManagerOptions {
+  /** Limits for models fetched from a config.yaml `source:` URL (Config.download). */
+  download?: DownloadLimits;
+  /** Run at the start of every reconcile, before the scan; default: fetch config.yaml sources (source-sync.ts). */
+  fetchSources?: FetchSources;
+}
 type Live = ReadonlyMap<string, ReadonlyMap<number, Loaded>>;
 
 /** What a version folder looks like now; a failed version is retried only when this changes. */
@@ -65,11 +75,15 @@ export class ModelManager {
   private reconciling: Promise<void> = Promise.resolve();
   private initialised = false;
   private timer: NodeJS.Timeout | undefined;
+  private readonly fetchSources: FetchSources;
 
   constructor(
     private readonly store: string,
-    private readonly loader: Loader = loadServable,
-  ) {}
+    private readonly loader: Loader,
+    options: ManagerOptions = {},
+  ) {
+    this.fetchSources = options.fetchSources ?? createSourceSync({ limits: options.download ?? DEFAULT_DOWNLOAD_LIMITS });
+  }
 
   /** Brings the loaded set in line with the store once; concurrent calls run one after another. */
   reconcile(): Promise<void> {
@@ -107,7 +121,7 @@ export class ModelManager {
     return [...versions.values()].sort((a, b) => b.version - a.version).map((s) => ({ ...s }));
   }
 
-  /** Why a model's config.yaml was refused, if it was. */
+  /** Why a model's config.yaml was refused, or its `source:` could not be fetched, if so. */
   modelError(name: string): string | undefined {
     return this.modelErrors.get(name);
   }
@@ -141,6 +155,7 @@ export class ModelManager {
     const loaded = version === undefined ? versions.get(Math.max(...versions.keys())) : versions.get(version);
     if (!loaded) throw new VersionNotFound(name, version as number, this.availableVersions(name));
     loaded.refs++;
+    annotateRequest({ model: name, version: loaded.servable.version }); // for the request's log line
     let released = false;
     return {
       servable: loaded.servable,
@@ -170,6 +185,13 @@ export class ModelManager {
   }
 
   private async reconcileOnce(): Promise<void> {
+    // Sources first: a fetched version folder is then found by the scan like any other.
+    let sources: SourceReport = { errors: new Map(), replaced: new Set() };
+    try {
+      sources = await this.fetchSources(this.store);
+    } catch (e) {
+      log.error('model sources could not be fetched', { store: this.store, error: (e as Error).message });
+    }
     let aspired: AspiredModel[];
     try {
       aspired = aspiredVersions(this.store);
@@ -178,7 +200,9 @@ export class ModelManager {
       this.initialised = true;
       return;
     }
-    for (const model of aspired) await this.reconcileModel(model);
+    // A model known only from a source that failed has no version folder: still give it a status.
+    for (const name of sources.errors.keys()) if (!aspired.some((m) => m.name === name)) aspired.push({ name, versions: [] });
+    for (const model of aspired) await this.reconcileModel(model, sources);
     // A model whose folder disappeared is unloaded entirely.
     const present = new Set(aspired.map((m) => m.name));
     for (const [name, versions] of this.live) {
@@ -187,20 +211,34 @@ export class ModelManager {
     this.initialised = true;
   }
 
-  private async reconcileModel({ name, versions, error }: AspiredModel): Promise<void> {
+  private async reconcileModel({ name, versions, error }: AspiredModel, sources: SourceReport): Promise<void> {
     if (error) {
       if (this.modelErrors.get(name) !== error) log.error('model config refused; keeping what is loaded', { model: name, error });
       this.modelErrors.set(name, error);
       if (!this.status.has(name)) this.status.set(name, new Map());
       return;
     }
-    this.modelErrors.delete(name);
+    const sourceError = sources.errors.get(name);
+    if (sourceError) {
+      // The model keeps serving what it has; the version the source was to become shows why it is missing.
+      if (this.modelErrors.get(name) !== sourceError.message) log.error('model source refused; keeping what is loaded', { model: name, error: sourceError.message });
+      this.modelErrors.set(name, sourceError.message);
+      const { version } = sourceError;
+      if (version === undefined) {
+        if (!this.status.has(name)) this.status.set(name, new Map());
+      } else if (!this.live.get(name)?.has(version) && !versions.some((v) => v.version === version)) {
+        this.setState(name, version, 'END', sourceError.message);
+      }
+    } else {
+      this.modelErrors.delete(name);
+    }
     for (const stored of versions) {
-      if (this.live.get(name)?.has(stored.version)) continue;
       const key = `${name}/${stored.version}`;
+      const current = this.live.get(name)?.get(stored.version);
+      if (current && !sources.replaced.has(key)) continue;
       const signature = folderSignature(stored.dir);
-      if (this.failed.get(key) === signature) continue; // unchanged since it failed
-      await this.load(stored, signature);
+      if (!current && this.failed.get(key) === signature) continue; // unchanged since it failed
+      await this.load(stored, signature, current);
     }
     const wanted = new Set(versions.map((v) => v.version));
     const loaded = [...(this.live.get(name)?.keys() ?? [])];
@@ -210,21 +248,31 @@ export class ModelManager {
     }
   }
 
-  private async load(stored: StoredVersion, signature: string): Promise<void> {
+  /**
+   * Loads a version and publishes it. `previous`: the copy serving now, when its folder was
+   * replaced by a source with a different sha256; it serves until the new copy is published, and
+   * keeps serving (its status saying why) if the new copy fails to load.
+   */
+  private async load(stored: StoredVersion, signature: string, previous?: Loaded): Promise<void> {
     const { name, version } = stored;
     const started = Date.now();
-    this.setState(name, version, 'LOADING');
-    log.info('model loading', { model: name, version });
+    if (!previous) this.setState(name, version, 'LOADING');
+    log.info('model loading', { model: name, version, replacing: previous !== undefined });
     try {
       const servable = await this.loader(stored);
       this.publish(name, version, new Loaded(servable));
       this.failed.delete(`${name}/${version}`);
       this.setState(name, version, 'AVAILABLE');
       log.info('model available', { model: name, version, ms: Date.now() - started });
+      if (previous) {
+        previous.retired = true;
+        this.disposeIfIdle(previous);
+      }
     } catch (e) {
       const message = (e as Error).message;
       this.failed.set(`${name}/${version}`, signature);
-      this.setState(name, version, 'END', message);
+      if (previous) this.setState(name, version, 'AVAILABLE', `the replaced folder failed to load, still serving the previous copy: ${message}`);
+      else this.setState(name, version, 'END', message);
       log.error('model failed to load', { model: name, version, ms: Date.now() - started, error: message });
     }
   }
@@ -255,7 +303,8 @@ export class ModelManager {
     if (!loaded.retired || loaded.refs > 0) return;
     const { name, version } = loaded.servable;
     loaded.servable.dispose();
-    this.setState(name, version, 'END');
+    // A newer copy of the same version may be published (a replaced folder, a re-added version).
+    if (!this.live.get(name)?.has(version)) this.setState(name, version, 'END');
     log.info('model unloaded', { model: name, version });
   }
 

@@ -31,13 +31,18 @@ async function readJson(file: string): Promise<unknown> {
   }
 }
 
+/** Reads and checks a version folder's `metadata.json` alone (what the HTTP side needs). */
+export async function readModelMetadata(dir: string): Promise<ModelMetadata> {
+  const metadataFile = path.join(dir, 'metadata.json');
+  return parseMetadata(await readJson(metadataFile), metadataFile);
+}
+
 /**
  * Reads `model.json`, its weight shards and `metadata.json` from a version folder. TF.js's own
  * file:// loader needs tfjs-node; reading the files here works on every backend.
  */
 export async function readModelFiles(dir: string): Promise<ModelFiles> {
-  const metadataFile = path.join(dir, 'metadata.json');
-  const metadata = parseMetadata(await readJson(metadataFile), metadataFile);
+  const metadata = await readModelMetadata(dir);
 
   const modelFile = path.join(dir, 'model.json');
   const modelJson = (await readJson(modelFile)) as ModelJson;

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { Jimp, PNGFilterType } from 'jimp';
 import { DEFAULT_IMAGE_LIMITS, prepareInput } from '../images';
-import { loadServable, type Servable } from '../inference/servable';
+import { type LocalServable, loadLocalServable } from '../inference/local-servable';
 import { parseMetadata } from '../model-store/metadata';
 import { augmentDigit, type AugmentOptions } from './augment';
 import type { LabelledDigit } from './mnist-data';
@@ -60,12 +60,12 @@ function argMax(row: Float32Array): number {
   return best;
 }
 
-let servable: Servable;
+let servable: LocalServable;
 let images: LabelledDigit[];
 
 beforeAll(async () => {
   await tf.setBackend('wasm');
-  servable = await loadServable({ name: 'fashion', version: 1, dir: MODEL_DIR });
+  servable = await loadLocalServable({ name: 'fashion', version: 1, dir: MODEL_DIR }, DEFAULT_IMAGE_LIMITS);
   images = readLabelledImages(
     path.join(FIXTURES, 'fashion-t10k-images-first200-idx3-ubyte.gz'),
     path.join(FIXTURES, 'fashion-t10k-labels-first200-idx1-ubyte.gz'),
@@ -100,8 +100,8 @@ describe('model-store/fashion/1', () => {
       expect(maxAbsDiff(input, image.pixels)).toBeLessThan(1e-5);
       prepared.push(input);
     }
-    const fromPng = (await servable.predict(prepared)).map(argMax);
-    const fromRaw = (await servable.predict(images.map((d) => d.pixels))).map(argMax);
+    const fromPng = (await servable.run(prepared)).map(argMax);
+    const fromRaw = (await servable.run(images.map((d) => d.pixels))).map(argMax);
     expect(fromPng).toEqual(fromRaw);
     const accuracy = fromPng.filter((p, i) => p === images[i]!.label).length / images.length;
     expect(accuracy).toBeGreaterThanOrEqual(0.85);
@@ -117,8 +117,8 @@ describe('model-store/fashion/1', () => {
       expect(maxAbsDiff(input, image.pixels)).toBeLessThan(1.5 / 255);
       prepared.push(input);
     }
-    const fromPng = (await servable.predict(prepared)).map(argMax);
-    const fromRaw = (await servable.predict(some.map((d) => d.pixels))).map(argMax);
+    const fromPng = (await servable.run(prepared)).map(argMax);
+    const fromRaw = (await servable.run(some.map((d) => d.pixels))).map(argMax);
     expect(fromPng).toEqual(fromRaw);
   });
 });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { augmentDigit, DEFAULT_AUGMENT, type AugmentOptions } from './augment';
 import type { LabelledDigit } from './mnist-data';
 import { reseedDropout } from './model';
-import { mulberry32, shuffleInPlace } from './prng';
+import { mulberry32, shuffleInPlace, type Random } from './prng';
 
 export interface TrainOptions {
   epochs: number;
@@ -15,7 +15,7 @@ export interface TrainOptions {
    */
   initialLearningRate: number;
   finalLearningRate: number;
-  /** Fresh random distortions of every training digit in every epoch; null = none. */
+  /** Fresh random distortions of every training digit in every epoch; null = none (digit task only). */
   augment: AugmentOptions | null;
   /** One line per epoch; defaults to console.log. */
   log?: (line: string) => void;
@@ -33,7 +33,10 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
 export interface EpochStats {
   epoch: number;
   learningRate: number;
-  /** Mean training loss / accuracy over the epoch's batches (with dropout, augmented). */
+  /**
+   * Mean training loss / accuracy over the epoch's batches (with dropout, augmented); accuracy is
+   * Keras' 'accuracy' metric: arg-max for categorical cross-entropy, per label for binary.
+   */
   loss: number;
   accuracy: number;
   validationAccuracy: number;
@@ -46,7 +49,7 @@ export interface TrainResult {
   /** 1-based epoch whose weights the model holds after training (best validation accuracy). */
   bestEpoch: number;
   seconds: number;
-  /** Training images processed (epochs x training digits). */
+  /** Training images processed (epochs x training examples). */
   images: number;
 }
 
@@ -81,6 +84,30 @@ export function evaluate(model: tf.LayersModel, digits: LabelledDigit[], batchSi
   return { accuracy: correct / digits.length, loss: lossSum / digits.length };
 }
 
+/**
+ * What trainModel trains on, for examples of any type T: the loss the model is compiled with, how
+ * a batch of examples becomes tensors (any augmentation drawn from the loop's seeded `random`),
+ * and how the model is scored on the validation examples after each epoch (the epoch with the
+ * best `accuracy` is kept, ties broken by the lower `loss`).
+ */
+export interface TrainingTask<T> {
+  loss: 'categoricalCrossentropy' | 'binaryCrossentropy';
+  toBatch(examples: T[], random: Random): { x: tf.Tensor; y: tf.Tensor };
+  evaluate(model: tf.LayersModel, examples: T[]): { accuracy: number; loss: number };
+}
+
+/**
+ * The task of the MNIST and Fashion trainers: 28x28 single-label images, one-hot labels,
+ * categorical cross-entropy, `augment` distortions drawn per digit (none if null).
+ */
+export function digitTask(augment: AugmentOptions | null): TrainingTask<LabelledDigit> {
+  return {
+    loss: 'categoricalCrossentropy',
+    toBatch: (batch, random) => toTensors(batch, augment ? batch.map((d) => augmentDigit(d.pixels, random, augment)) : undefined),
+    evaluate: (model, digits) => evaluate(model, digits),
+  };
+}
+
 /** Exponential decay from initialLearningRate (epoch 1) to finalLearningRate (last epoch). */
 export function learningRateAt(epoch: number, o: Pick<TrainOptions, 'epochs' | 'initialLearningRate' | 'finalLearningRate'>): number {
   if (o.epochs <= 1) return o.initialLearningRate;
@@ -93,22 +120,27 @@ function setLearningRate(optimizer: tf.Optimizer, rate: number): void {
 }
 
 /**
- * Trains `model` (compiled here with Adam + categorical cross-entropy) on `train`, evaluates on
+ * Trains `model` (compiled here with Adam + the task's loss) on `train`, evaluates on
  * `validation` after each epoch, and finally restores the weights of the epoch with the best
  * validation accuracy (ties: lower validation loss). Deterministic for a given backend, seed and
  * data. The caller owns any held-out set; this function never sees it.
+ *
+ * Without `task` the examples are LabelledDigits of digitTask(options.augment).
  */
-export async function trainModel(
+export async function trainModel(model: tf.LayersModel, train: LabelledDigit[], validation: LabelledDigit[], options: TrainOptions): Promise<TrainResult>;
+export async function trainModel<T>(model: tf.LayersModel, train: T[], validation: T[], options: TrainOptions, task: TrainingTask<T>): Promise<TrainResult>;
+export async function trainModel<T>(
   model: tf.LayersModel,
-  train: LabelledDigit[],
-  validation: LabelledDigit[],
+  train: T[],
+  validation: T[],
   options: TrainOptions,
+  task: TrainingTask<T> = digitTask(options.augment) as unknown as TrainingTask<T>,
 ): Promise<TrainResult> {
   const log = options.log ?? ((line: string) => console.log(line));
   const random = mulberry32(options.seed);
   const nextSeed = () => 1 + Math.floor(random() * 2 ** 31);
   const optimizer = tf.train.adam(options.initialLearningRate);
-  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  model.compile({ optimizer, loss: task.loss, metrics: ['accuracy'] });
 
   const order = [...train];
   const history: EpochStats[] = [];
@@ -123,16 +155,14 @@ export async function trainModel(
     let accSum = 0;
     for (let start = 0; start < order.length; start += options.batchSize) {
       const batch = order.slice(start, start + options.batchSize);
-      const augment = options.augment;
-      const pixels = augment ? batch.map((d) => augmentDigit(d.pixels, random, augment)) : undefined;
-      const { x, y } = toTensors(batch, pixels);
+      const { x, y } = task.toBatch(batch, random);
       reseedDropout(model, nextSeed);
       const [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
       tf.dispose([x, y]);
       lossSum += loss * batch.length;
       accSum += acc * batch.length;
     }
-    const val = evaluate(model, validation);
+    const val = task.evaluate(model, validation);
     const stats: EpochStats = {
       epoch,
       learningRate,

@@ -22,16 +22,26 @@ export function msPerImage(seconds: number, images: number): number {
   return Number(((seconds * 1000) / Math.max(1, images)).toFixed(1));
 }
 
+/** The network a run trained: model.ts's (the default) or another trainer's. */
+export interface NetworkRecord {
+  architecture: string;
+  loss: string;
+}
+
 /**
  * training.backend, tfjs, date (now), architecture, optimizer, loss and seed, in that order
  * (spread into `training` after its msPerImage / stages and before its augmentation).
  */
-export function runRecord(backend: string, options: TrainOptions): Record<string, unknown> {
+export function runRecord(
+  backend: string,
+  options: TrainOptions,
+  network: NetworkRecord = { architecture: ARCHITECTURE, loss: 'categoricalCrossentropy' },
+): Record<string, unknown> {
   return {
     backend,
     tfjs: tf.version.tfjs,
     date: new Date().toISOString(),
-    architecture: ARCHITECTURE,
+    architecture: network.architecture,
     optimizer: {
       name: 'adam',
       initialLearningRate: options.initialLearningRate,
@@ -39,7 +49,7 @@ export function runRecord(backend: string, options: TrainOptions): Record<string
       schedule: 'exponential decay per epoch',
       batchSize: options.batchSize,
     },
-    loss: 'categoricalCrossentropy',
+    loss: network.loss,
     seed: options.seed,
   };
 }

@@ -21,6 +21,6 @@ it('a response that breaks the spec becomes a 500 problem when response validati
     const res = await supertest(service.app).post('/mnist/classify').attach('file', fixture('mnist', '7.png'), '7.png');
     expectProblem(res, 500);
   } finally {
-    service.models.dispose();
+    await service.close();
   }
 });

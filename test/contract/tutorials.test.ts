@@ -66,6 +66,33 @@ describe('POST /inference (Flask + Gunicorn)', () => {
   });
 });
 
+describe('POST /scorefile/ (FastAPI multi-label)', () => {
+  it.each(['2-4-7.png', '0-5.png', '3-5-inverted.png'])('%s: a score for every label; the digits drawn score above 0.5', async (file) => {
+    const res = await service.request.post('/scorefile/').attach('file', fixture('multilabel', file), file);
+    expect(res.status).toBe(200);
+    const scores = res.body as Record<string, number>;
+    expect(Object.keys(scores)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    const present = Object.keys(scores).filter((label) => scores[label]! >= 0.5);
+    expect(present).toEqual(file.replace('-inverted', '').replace('.png', '').split('-'));
+  });
+
+  it('refuses a text value in the file field with problem+json', async () => {
+    const res = await service.request.post('/scorefile/').field('file', 'text');
+    expect(expectProblem(res, 400)).not.toHaveProperty('success');
+  });
+});
+
+describe('POST /models/{name}/classify with a multi-label model', () => {
+  it('ranks every label, each saying whether it reaches the threshold', async () => {
+    const res = await service.request.post('/models/mnist-multilabel/classify').attach('file', fixture('multilabel', '1-8.png'), '1-8.png');
+    expect(res.status).toBe(200);
+    expect(res.body.kind).toBe('sigmoid');
+    expect(res.body.predictions).toHaveLength(10);
+    const positive = res.body.predictions.filter((p: { positive: boolean }) => p.positive).map((p: { label: string }) => p.label);
+    expect(positive.sort()).toEqual(['1', '8']);
+  });
+});
+
 describe('POST /models/{name}/classify with ImageNet', () => {
   it('answers the top-5 of MobileNet with kind softmax', async () => {
     const res = await service.request.post('/models/imagenet/classify').attach('file', fixture('photos', 'vulture.jpg'), 'vulture.jpg');

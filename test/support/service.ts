@@ -14,8 +14,11 @@ export function fixture(...parts: string[]): Buffer {
  * The real app on the shipped model store, with response validation on: every response a test
  * sees has been checked against api/models.yaml.
  */
+/** WORKERS for tests: TEST_WORKERS, else 1 (each suite starts its own pool; the suites run in parallel). */
+const TEST_WORKERS = Number(process.env.TEST_WORKERS ?? 1);
+
 export async function startTestService(overrides: Partial<Config> = {}): Promise<Service & { request: supertest.Agent }> {
-  const service = await startService({ ...loadConfig({}), validateResponses: true, pollSeconds: 0, ...overrides });
+  const service = await startService({ ...loadConfig({}), validateResponses: true, pollSeconds: 0, workers: TEST_WORKERS, ...overrides });
   return { ...service, request: supertest.agent(service.app) };
 }
 
@@ -30,7 +33,7 @@ export function useTestService(overrides: Partial<Config> = {}): TestService {
   beforeAll(async () => {
     current = await startTestService(overrides);
   });
-  afterAll(() => current?.models.dispose());
+  afterAll(() => current?.close());
   const running = (): TestService => {
     if (!current) throw new Error('the test service is used outside a test (before beforeAll ran)');
     return current;
@@ -45,6 +48,10 @@ export function useTestService(overrides: Partial<Config> = {}): TestService {
     get backend() {
       return running().backend;
     },
+    get pool() {
+      return running().pool;
+    },
+    close: () => running().close(),
     get request() {
       return running().request;
     },

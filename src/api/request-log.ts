@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { pinoHttp, type HttpLogger } from 'pino-http';
+import { rootLogger } from '../log';
+import { createRequestContext, type RequestContext, runInRequestContext } from './request-context';
+
+/**
+ * Request ids, the per-request context, and one log line per request (pino-http):
+ *
+ *   {"level":"info","time":"...","reqId":"...","method":"POST","route":"/v1/models/{name}:predict",
+ *    "url":"/v1/models/mnist:predict","status":200,"durationMs":4.21,"model":"mnist","version":1,
+ *    "msg":"request completed"}
+ */
+
+export const REQUEST_ID_HEADER = 'X-Request-Id';
+
+/** A client's id is kept only when it is short and cannot break a log line or a header. */
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The client's X-Request-Id when sane, else a new UUID. */
+export function requestIdFor(header: string | string[] | undefined): string {
+  return typeof header === 'string' && SANE_REQUEST_ID.test(header) ? header : randomUUID();
+}
+
+/**
+ * Contexts by request. The AsyncLocalStorage context does not survive stream callbacks (multer,
+ * body-parser call next() from the socket's events), so it is re-entered from here.
+ */
+const contexts = new WeakMap<IncomingMessage, RequestContext>();
+
+export function requestContextOf(req: IncomingMessage): RequestContext | undefined {
+  return contexts.get(req);
+}
+
+/** First middleware: the request id (echoed on every response, errors included) and the context. */
+export function requestContext(): RequestHandler {
+  return (req, res, next) => {
+    const context = createRequestContext(requestIdFor(req.headers['x-request-id']));
+    contexts.set(req, context);
+    res.setHeader(REQUEST_ID_HEADER, context.requestId);
+    runInRequestContext(context, next);
+  };
+}
+
+/** Re-enters the request's context after the body parsers (see `contexts`). */
+export function reenterRequestContext(): RequestHandler {
+  return (req, _res, next) => {
+    const context = contexts.get(req);
+    if (context) runInRequestContext(context, next);
+    else next();
+  };
+}
+
+/** The error exit, run inside the request's context so its log lines carry the request id. */
+export function inRequestContext(handler: ErrorRequestHandler): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    const context = contexts.get(req);
+    if (context) runInRequestContext(context, () => handler(err, req, res, next));
+    else handler(err, req, res, next);
+  };
+}
+
+/** What the spec validator attached to a request it matched. */
+interface OpenApiRequest extends IncomingMessage {
+  openapi?: { openApiRoute?: string };
+  originalUrl?: string;
+}
+
+/** Liveness/readiness probes and metrics scrapes come every few seconds: logged at debug when fine. */
+const PROBE_ROUTES = new Set(['/v2/health/live', '/v2/health/ready', '/metrics']);
+/** Swagger UI's own files (one page view is half a dozen): also debug when fine. */
+const UI_PREFIX = '/ui/';
+
+function isRoutine(req: OpenApiRequest): boolean {
+  // /metrics may be served outside the API document, so the path counts when no route matched.
+  const path = (req.originalUrl ?? req.url ?? '').split('?')[0] as string;
+  return PROBE_ROUTES.has(req.openapi?.openApiRoute ?? path) || path.startsWith(UI_PREFIX);
+}
+
+export interface RequestLine {
+  method: string | undefined;
+  /** The spec's path template; null when no route matched (404, or refused before matching). */
+  route: string | null;
+  url: string | undefined;
+  /** null when the client went away before a status was sent. */
+  status: number | null;
+  durationMs: number;
+  model?: string;
+  version?: number;
+  /** The client went away before the answer was sent. */
+  aborted?: true;
+}
+
+export function requestLine(req: IncomingMessage, res: ServerResponse): RequestLine {
+  const context = contexts.get(req);
+  const { openapi, originalUrl } = req as OpenApiRequest;
+  const line: RequestLine = {
+    method: req.method,
+    route: openapi?.openApiRoute ?? null,
+    url: originalUrl ?? req.url,
+    status: res.headersSent ? res.statusCode : null,
+    durationMs: context ? Math.round((performance.now() - context.startedAt) * 100) / 100 : 0,
+  };
+  if (context?.annotations.model !== undefined) line.model = context.annotations.model;
+  if (context?.annotations.version !== undefined) line.version = context.annotations.version;
+  if (!res.writableFinished) line.aborted = true;
+  return line;
+}
+
+function httpLogger(logger: Logger): HttpLogger {
+  return pinoHttp({
+    logger,
+    genReqId: (req) => contexts.get(req)?.requestId ?? requestIdFor(req.headers['x-request-id']),
+    // Only the request id is bound, not the whole request: no headers (credentials) in the line.
+    quietReqLogger: true,
+    quietResLogger: true,
+    customAttributeKeys: { reqId: 'reqId' },
+    customLogLevel: (req, res, err) => {
+      if (err || res.statusCode >= 500) return 'error';
+      return res.statusCode < 400 && isRoutine(req as OpenApiRequest) ? 'debug' : 'info';
+    },
+    customSuccessMessage: () => 'request completed',
+    customErrorMessage: () => 'request completed',
+    customSuccessObject: (req, res) => requestLine(req, res),
+    customErrorObject: (req, res) => requestLine(req, res),
+  });
+}
+
+/**
+ * The request log middleware. It follows the process-wide logger: configureLogging (or a test)
+ * may replace it after the app is built.
+ */
+export function requestLog(): RequestHandler {
+  let current: { root: Logger; middleware: HttpLogger } | undefined;
+  return (req, res, next) => {
+    const root = rootLogger();
+    if (current?.root !== root) current = { root, middleware: httpLogger(root) };
+    current.middleware(req, res, next);
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * An inference worker thread: its own TensorFlow.js backend and its own copy of every loaded
+ * model version. It decodes and preprocesses the images of a batch, runs one predict for the
+ * batch, and answers one result per input. Started by WorkerPool; never imported elsewhere.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { ProblemError } from '../errors/errors';
+import { log } from '../log';
+import { initBackend } from './backend';
+import { type LocalServable, loadLocalServable } from './local-servable';
+import type { FromWorker, ItemResult, ToWorker, WorkerInit } from './worker-protocol';
+
+const port = parentPort;
+if (!port) throw new Error('worker-main runs only as a worker thread (started by WorkerPool)');
+const init = workerData as WorkerInit;
+const servables = new Map<string, LocalServable>();
+
+function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(message, transfer);
+}
+
+function failure(e: unknown): ItemResult {
+  if (e instanceof ProblemError) {
+    const { status, slug, title, detail, extensions, headers } = e;
+    return { problem: { status, slug, title, detail, extensions: { ...extensions }, headers: { ...headers } } };
+  }
+  return { internal: e instanceof Error ? e.message : String(e) };
+}
+
+async function run(batchId: number, key: string, inputs: Extract<ToWorker, { type: 'run' }>['inputs']): Promise<void> {
+  const servable = servables.get(key);
+  if (!servable) {
+    send({ type: 'result', batchId, results: inputs.map(() => ({ internal: `model ${key} is not loaded in worker ${init.index}` })), timings: { prepareMs: 0, predictMs: 0 } });
+    return;
+  }
+  const started = performance.now();
+  // Each input is prepared on its own: one bad image fails itself, not its batch-mates.
+  const results: (ItemResult | undefined)[] = [];
+  const prepared: Float32Array[] = [];
+  const slots: number[] = [];
+  for (const [i, input] of inputs.entries()) {
+    try {
+      prepared.push(await servable.prepare(input));
+      slots.push(i);
+      results.push(undefined);
+    } catch (e) {
+      results.push(failure(e));
+    }
+  }
+  const predictStarted = performance.now();
+  try {
+    const rows = await servable.run(prepared);
+    rows.forEach((row, j) => (results[slots[j]!] = { row }));
+  } catch (e) {
+    for (const i of slots) results[i] = failure(e);
+  }
+  const done = performance.now();
+  const final = results as ItemResult[];
+  const transfer = final.flatMap((r) => ('row' in r ? [r.row.buffer as ArrayBuffer] : []));
+  send({ type: 'result', batchId, results: final, timings: { prepareMs: predictStarted - started, predictMs: done - predictStarted } }, transfer);
+}
+
+async function handle(message: ToWorker): Promise<void> {
+  switch (message.type) {
+    case 'load':
+      try {
+        servables.set(message.key, await loadLocalServable(message.stored, init.imageLimits));
+        send({ type: 'loaded', key: message.key });
+      } catch (e) {
+        send({ type: 'load-failed', key: message.key, error: (e as Error).message });
+      }
+      return;
+    case 'unload':
+      servables.get(message.key)?.dispose();
+      servables.delete(message.key);
+      return;
+    case 'run':
+      return run(message.batchId, message.key, message.inputs);
+  }
+}
+
+initBackend(init.backend).then(
+  (backend) => {
+    port.on('message', (message: ToWorker) => void handle(message));
+    send({ type: 'ready', backend });
+  },
+  (e: unknown) => {
+    log.error('inference worker could not start its backend', { worker: init.index, error: (e as Error).message });
+    send({ type: 'init-failed', error: (e as Error).message });
+  },
+);

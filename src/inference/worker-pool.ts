@@ -1,0 +1,406 @@
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import type { BackendName } from '../config';
+import { GatewayTimeout, ProblemError, ServiceUnavailable } from '../errors/errors';
+import type { ImageLimits } from '../images';
+import { log } from '../log';
+import { readModelMetadata } from '../model-store/files';
+import type { ModelMetadata } from '../model-store/metadata';
+import type { StoredVersion } from '../model-store/repository';
+import { PROJECT_ROOT } from '../paths';
+import type { BatchPolicy } from '../model-store/model-config';
+import { BatchQueue, QueueFull, type Queued } from './batch-queue';
+import type { ModelInput, Servable } from './servable';
+import { type BatchTimings, type FromWorker, type ItemResult, type ToWorker, transferable, type WorkerInit } from './worker-protocol';
+
+export interface PoolOptions {
+  /** Worker threads (WORKERS; default one per core). */
+  size: number;
+  backend: BackendName | undefined;
+  imageLimits: ImageLimits;
+  /** Per-input deadline from the moment it is queued (REQUEST_TIMEOUT_MS); 0: none. */
+  requestTimeoutMs: number;
+}
+
+/** What one finished batch reports to observers (metrics). */
+export interface BatchReport extends BatchTimings {
+  model: string;
+  version: number;
+  size: number;
+  /** How long each input waited in the queue before its batch left, ms. */
+  queueMs: number[];
+  failed: number;
+}
+
+/** One input waiting for (or in) a batch. */
+interface Job extends Queued {
+  input: ModelInput;
+  settled: boolean;
+  deadline?: NodeJS.Timeout;
+  resolve(row: Float32Array): void;
+  reject(error: Error): void;
+}
+
+/** A model version as the pool knows it: where it lives, and its queue. */
+export interface Entry {
+  key: string;
+  stored: StoredVersion;
+  queue: BatchQueue<Job>;
+}
+
+interface Pending {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+/** The source file of the worker, next to this one (.js in dist, .ts under ts-jest / ts-node). */
+const WORKER_FILE = path.join(__dirname, `worker-main${path.extname(__filename)}`);
+
+function startThread(init: WorkerInit): Worker {
+  // This thread's environment as it is now (LOG_LEVEL, LOG_FORMAT, TFJS_BACKEND...): jest, for
+  // one, gives each test file its own process.env, which a worker would not see otherwise.
+  const options = { workerData: init, env: { ...process.env } };
+  if (WORKER_FILE.endsWith('.ts')) {
+    // Running from sources (tests): the worker compiles its TypeScript as it loads it.
+    const code = `require('ts-node').register({ transpileOnly: true, project: ${JSON.stringify(path.join(PROJECT_ROOT, 'tsconfig.json'))} }); require(${JSON.stringify(WORKER_FILE)});`;
+    return new Worker(code, { ...options, eval: true });
+  }
+  return new Worker(WORKER_FILE, options);
+}
+
+/** One worker thread and what the pool tracks about it. */
+class PoolWorker {
+  ready = false;
+  /** The batch it is running: at most one at a time (its backend has one thread). */
+  busy: { batchId: number; entry: Entry; jobs: Job[]; sentAt: number } | undefined;
+  readonly loaded = new Set<string>();
+  readonly loads = new Map<string, Pending>();
+
+  constructor(
+    readonly index: number,
+    readonly thread: Worker,
+  ) {}
+
+  post(message: ToWorker, transfer: ArrayBuffer[] = []): void {
+    this.thread.postMessage(message, transfer);
+  }
+
+  load(entry: Entry): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.loads.set(entry.key, { resolve, reject });
+      this.post({ type: 'load', key: entry.key, stored: entry.stored });
+    });
+  }
+}
+
+/**
+ * The inference engine: a fixed set of worker threads, each with its own TF.js backend and every
+ * loaded model version, fed by one bounded dynamic-batching queue per version. The main thread
+ * only queues inputs and routes results. A worker that dies is replaced (its in-flight inputs
+ * get 503); the others keep serving.
+ */
+export class WorkerPool {
+  private readonly workers: PoolWorker[] = [];
+  private readonly entries = new Map<string, Entry>();
+  private readonly observers: ((report: BatchReport) => void)[] = [];
+  private nextKey = 1;
+  private nextBatch = 1;
+  private wake: NodeJS.Timeout | undefined;
+  private closed = false;
+  private chosenBackend: BackendName | undefined;
+
+  private constructor(private readonly options: PoolOptions) {}
+
+  /** Starts every worker and waits until each has its backend; throws if one cannot start. */
+  static async start(options: PoolOptions): Promise<WorkerPool> {
+    const pool = new WorkerPool(options);
+    try {
+      await Promise.all(Array.from({ length: options.size }, (_, i) => pool.spawn(i)));
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+    log.info('inference workers started', { workers: options.size, backend: pool.backend });
+    return pool;
+  }
+
+  get backend(): BackendName {
+    if (!this.chosenBackend) throw new Error('the pool has not started');
+    return this.chosenBackend;
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Calls `observer` after every batch (for metrics). */
+  observe(observer: (report: BatchReport) => void): void {
+    this.observers.push(observer);
+  }
+
+  /** Inputs waiting per loaded version, as `name/version`. */
+  queueDepths(): Map<string, number> {
+    const depths = new Map<string, number>();
+    for (const { stored, queue } of this.entries.values()) depths.set(`${stored.name}/${stored.version}`, (depths.get(`${stored.name}/${stored.version}`) ?? 0) + queue.length);
+    return depths;
+  }
+
+  /**
+   * Loads a version into every worker (each warms it up) and returns its servable once all
+   * have it. A failure in any worker unloads it everywhere and throws that worker's message.
+   */
+  async load(stored: StoredVersion, policy: BatchPolicy): Promise<Servable> {
+    const metadata = await readModelMetadata(stored.dir);
+    const entry: Entry = { key: `${stored.name}/${stored.version}#${this.nextKey++}`, stored, queue: new BatchQueue<Job>(policy) };
+    // Registered first: a worker being replaced meanwhile loads it as part of its start.
+    this.entries.set(entry.key, entry);
+    try {
+      await Promise.all(this.workers.filter((w) => w.ready).map((w) => w.load(entry)));
+    } catch (e) {
+      this.unload(entry.key);
+      throw e;
+    }
+    return new PooledServable(stored.name, stored.version, metadata, this, entry);
+  }
+
+  /** Stops every worker; queued inputs are refused. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.wake) clearTimeout(this.wake);
+    for (const entry of this.entries.values()) {
+      for (const job of entry.queue.drain()) this.settle(job, new ServiceUnavailable('The server is shutting down.', 1));
+    }
+    await Promise.all(this.workers.map((w) => w.thread.terminate()));
+  }
+
+  /** For tests of crash handling: the threads, as the pool sees them. */
+  get threads(): readonly Worker[] {
+    return this.workers.map((w) => w.thread);
+  }
+
+  /** Queues each input of one request; rejects at once if they do not fit in the queue. */
+  submit(entry: Entry, inputs: readonly ModelInput[]): Promise<Float32Array[]> {
+    if (this.closed) return Promise.reject(new ServiceUnavailable('The server is shutting down.', 1));
+    const { queue } = entry;
+    if (queue.length + inputs.length > queue.policy.maxQueue) {
+      return Promise.reject(queueFull(entry, new QueueFull(`${queue.length} inputs already wait (max_queue ${queue.policy.maxQueue})`)));
+    }
+    const now = performance.now();
+    const results = inputs.map(
+      (input) =>
+        new Promise<Float32Array>((resolve, reject) => {
+          const job: Job = { input, enqueuedAt: now, settled: false, resolve, reject };
+          if (this.options.requestTimeoutMs > 0) job.deadline = setTimeout(() => this.expire(entry, job), this.options.requestTimeoutMs);
+          queue.push(job);
+        }),
+    );
+    this.pump();
+    return Promise.all(results);
+  }
+
+  unload(key: string): void {
+    this.entries.delete(key);
+    for (const worker of this.workers) {
+      worker.loaded.delete(key);
+      if (worker.ready) worker.post({ type: 'unload', key });
+    }
+  }
+
+  // ---- workers ---------------------------------------------------------------------------
+
+  /** Starts worker `index`, waits for its backend, loads every registered version into it. */
+  private spawn(index: number): Promise<void> {
+    const worker = new PoolWorker(index, startThread({ index, backend: this.options.backend, imageLimits: this.options.imageLimits }));
+    this.workers[index] = worker;
+    return new Promise<void>((resolve, reject) => {
+      let started = false;
+      worker.thread.on('message', (message: FromWorker) => {
+        if (message.type === 'ready') {
+          started = true;
+          this.chosenBackend ??= message.backend;
+          void this.loadAll(worker).then(resolve, reject);
+        } else if (message.type === 'init-failed') {
+          reject(new Error(`Inference worker ${index} could not start: ${message.error}`));
+        } else {
+          this.onMessage(worker, message);
+        }
+      });
+      worker.thread.on('error', (e) => log.error('inference worker error', { worker: index, error: e.stack ?? e.message }));
+      worker.thread.on('exit', (code) => {
+        if (!started) reject(new Error(`Inference worker ${index} exited (code ${code}) before it started`));
+        this.onExit(worker, code);
+      });
+    });
+  }
+
+  private async loadAll(worker: PoolWorker): Promise<void> {
+    for (const entry of [...this.entries.values()]) {
+      try {
+        await worker.load(entry);
+      } catch (e) {
+        // Loaded fine elsewhere, so this is the worker's problem: it serves the rest.
+        log.error('inference worker could not load a model', { worker: worker.index, model: entry.stored.name, version: entry.stored.version, error: (e as Error).message });
+      }
+    }
+    worker.ready = true;
+    this.pump();
+  }
+
+  private onMessage(worker: PoolWorker, message: FromWorker): void {
+    switch (message.type) {
+      case 'loaded':
+      case 'load-failed': {
+        const pending = worker.loads.get(message.key);
+        worker.loads.delete(message.key);
+        if (message.type === 'loaded' && this.entries.has(message.key)) worker.loaded.add(message.key);
+        if (message.type === 'loaded') pending?.resolve();
+        else pending?.reject(new Error(message.error));
+        return;
+      }
+      case 'result':
+        this.finish(worker, message.batchId, message.results, message.timings);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onExit(worker: PoolWorker, code: number): void {
+    if (this.workers[worker.index] !== worker) return;
+    worker.ready = false;
+    for (const pending of worker.loads.values()) pending.resolve(); // its replacement loads them
+    worker.loads.clear();
+    if (this.closed) return;
+    log.error('inference worker stopped; replacing it', { worker: worker.index, code, inFlight: worker.busy?.jobs.length ?? 0 });
+    for (const job of worker.busy?.jobs ?? []) {
+      this.settle(job, new ServiceUnavailable('The inference worker running this request stopped; it is being replaced. Retry.', 1));
+    }
+    worker.busy = undefined;
+    this.spawn(worker.index).catch((e: unknown) => log.error('inference worker could not be replaced', { worker: worker.index, error: (e as Error).message }));
+  }
+
+  // ---- scheduling ------------------------------------------------------------------------
+
+  /** Gives every idle worker the most overdue ready batch it has loaded; sets a timer for the next one. */
+  private pump(): void {
+    if (this.closed) return;
+    if (this.wake) clearTimeout(this.wake);
+    this.wake = undefined;
+    const now = performance.now();
+    let nextReady = Infinity;
+    for (const worker of this.workers) {
+      if (!worker?.ready || worker.busy) continue;
+      let best: Entry | undefined;
+      for (const entry of this.entries.values()) {
+        const readyAt = entry.queue.readyAt();
+        if (readyAt === undefined || !worker.loaded.has(entry.key)) continue;
+        if (readyAt > now) {
+          nextReady = Math.min(nextReady, readyAt);
+          continue;
+        }
+        if (!best || entry.queue.oldest()! < best.queue.oldest()!) best = entry;
+      }
+      if (best) this.dispatch(worker, best);
+    }
+    if (nextReady < Infinity) {
+      this.wake = setTimeout(() => this.pump(), Math.max(0, nextReady - now));
+      this.wake.unref();
+    }
+  }
+
+  private dispatch(worker: PoolWorker, entry: Entry): void {
+    const jobs = entry.queue.take();
+    const transfer: ArrayBuffer[] = [];
+    const inputs = jobs.map((job): ModelInput => {
+      if ('image' in job.input) {
+        const { view, buffer } = transferable(job.input.image);
+        transfer.push(buffer);
+        return { image: view };
+      }
+      const { view, buffer } = transferable(job.input.tensor);
+      transfer.push(buffer);
+      return { tensor: view };
+    });
+    const batchId = this.nextBatch++;
+    worker.busy = { batchId, entry, jobs, sentAt: performance.now() };
+    worker.post({ type: 'run', batchId, key: entry.key, inputs }, transfer);
+  }
+
+  private finish(worker: PoolWorker, batchId: number, results: ItemResult[], timings: BatchTimings): void {
+    const busy = worker.busy;
+    if (!busy || busy.batchId !== batchId) return;
+    worker.busy = undefined;
+    let failed = 0;
+    busy.jobs.forEach((job, i) => {
+      const result = results[i];
+      if (result && 'row' in result) return this.settle(job, result.row);
+      failed++;
+      this.settle(job, result === undefined ? new Error('the worker returned no result') : rebuild(result, busy.entry));
+    });
+    const report: BatchReport = {
+      model: busy.entry.stored.name,
+      version: busy.entry.stored.version,
+      size: busy.jobs.length,
+      queueMs: busy.jobs.map((j) => busy.sentAt - j.enqueuedAt),
+      failed,
+      prepareMs: timings.prepareMs,
+      predictMs: timings.predictMs,
+    };
+    for (const observer of this.observers) observer(report);
+    this.pump();
+  }
+
+  private expire(entry: Entry, job: Job): void {
+    const queued = entry.queue.remove(job);
+    this.settle(
+      job,
+      new GatewayTimeout(
+        queued
+          ? `No worker could start this request within REQUEST_TIMEOUT_MS (${this.options.requestTimeoutMs} ms); it was dropped unrun.`
+          : `The model did not answer within REQUEST_TIMEOUT_MS (${this.options.requestTimeoutMs} ms).`,
+      ),
+    );
+  }
+
+  private settle(job: Job, outcome: Float32Array | Error): void {
+    if (job.settled) return;
+    job.settled = true;
+    if (job.deadline) clearTimeout(job.deadline);
+    if (outcome instanceof Error) job.reject(outcome);
+    else job.resolve(outcome);
+  }
+}
+
+function queueFull(entry: Entry, e: QueueFull): ServiceUnavailable {
+  return new ServiceUnavailable(`Model '${entry.stored.name}' version ${entry.stored.version} is at capacity: ${e.message}. Retry shortly.`, 1);
+}
+
+/** A worker's per-input failure as the typed error the HTTP side answers with. */
+function rebuild(result: Exclude<ItemResult, { row: Float32Array }>, entry: Entry): Error {
+  if ('problem' in result) {
+    const { status, slug, title, detail, extensions, headers } = result.problem;
+    return new ProblemError(status, slug, title, detail, extensions, headers);
+  }
+  log.error('inference failed in a worker', { model: entry.stored.name, version: entry.stored.version, error: result.internal });
+  return new Error(`inference failed: ${result.internal}`);
+}
+
+/** The servable the HTTP side holds: inputs go to the pool's queue for this version. */
+class PooledServable implements Servable {
+  constructor(
+    readonly name: string,
+    readonly version: number,
+    readonly metadata: ModelMetadata,
+    private readonly pool: WorkerPool,
+    private readonly entry: Entry,
+  ) {}
+
+  predict(inputs: readonly ModelInput[]): Promise<Float32Array[]> {
+    return this.pool.submit(this.entry, inputs);
+  }
+
+  dispose(): void {
+    this.pool.unload(this.entry.key);
+  }
+}

@@ -1,0 +1,84 @@
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { ReadEntry, Unpack } from 'tar';
+
+/** How much an archive may hold once unpacked (a small .tar.gz can expand enormously). */
+export interface UnpackLimits {
+  maxBytes: number;
+  /** Default 10,000: a model is a handful of files. */
+  maxEntries?: number;
+}
+
+/** Only these become files on disk: no links, devices or FIFOs from an archive we did not make. */
+const PLAIN = new Set<string>(['File', 'OldFile', 'ContiguousFile', 'Directory']);
+
+function refusal(entry: ReadEntry): string | undefined {
+  const name = JSON.stringify(entry.path);
+  if (!PLAIN.has(entry.type)) return `${name} is a ${entry.type} entry; only plain files and folders are unpacked`;
+  if (entry.path.startsWith('/') || /^[A-Za-z]:/.test(entry.path)) return `${name} is an absolute path`;
+  if (entry.path.includes('\\')) return `${name} contains a backslash`;
+  if (entry.path.split('/').includes('..')) return `${name} climbs out of the folder with '..'`;
+  return undefined;
+}
+
+/**
+ * Unpacks a .tar.gz (or plain .tar) into the existing, empty folder `into`. The first entry that
+ * is not a plain file or folder, has an absolute path or `..`, or takes the total past
+ * `limits.maxBytes` stops the whole unpack with an error naming it; the caller deletes `into`.
+ * tar itself would skip such entries with a warning; here the archive is refused outright,
+ * because a model archive that tries any of this is not one to serve. File times are not
+ * restored (noMtime), so the folder's times say when it was installed.
+ */
+export async function unpackArchive(archive: string, into: string, limits: UnpackLimits): Promise<void> {
+  const maxEntries = limits.maxEntries ?? 10_000;
+  let bytes = 0;
+  let entries = 0;
+  let refused: string | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const source = createReadStream(archive);
+      const unpack: Unpack = new Unpack({
+        cwd: into,
+        strict: true, // any tar warning (bad header, unsupported entry) is an error
+        preserveOwner: false,
+        noMtime: true,
+        filter: (_path, entry) => {
+          if (refused || !(entry instanceof ReadEntry)) return false;
+          bytes += entry.type === 'Directory' ? 0 : entry.size;
+          refused =
+            refusal(entry) ??
+            (++entries > maxEntries ? `more than ${maxEntries} entries` : undefined) ??
+            (bytes > limits.maxBytes ? `more than ${limits.maxBytes} bytes once unpacked` : undefined);
+          if (!refused) return true;
+          unpack.abort(new Error(refused));
+          source.destroy();
+          return false;
+        },
+      });
+      unpack.on('error', reject);
+      unpack.on('close', () => resolve());
+      source.on('error', reject);
+      source.pipe(unpack);
+    });
+  } catch (e) {
+    throw new Error(`archive ${path.basename(archive)} refused: ${refused ?? (e as Error).message}`);
+  }
+}
+
+/** Names that archivers add beside the content (macOS resource forks, dot-files). */
+const isClutter = (name: string) => name.startsWith('.') || name === '__MACOSX';
+
+/**
+ * The folder inside an unpacked archive that holds model.json: the top itself, or its one
+ * top folder (archives made with `tar czf model.tgz mymodel/` are common).
+ */
+export async function findModelRoot(dir: string): Promise<string> {
+  const names = (await readdir(dir)).filter((n) => !isClutter(n));
+  if (names.includes('model.json')) return dir;
+  if (names.length === 1 && (await stat(path.join(dir, names[0]!))).isDirectory()) {
+    const inner = path.join(dir, names[0]!);
+    if ((await readdir(inner)).includes('model.json')) return inner;
+  }
+  throw new Error(`the archive has no model.json at its top or inside one top folder (it holds: ${names.slice(0, 10).join(', ') || 'nothing'})`);
+}
