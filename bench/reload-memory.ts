@@ -9,7 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadConfig } from '../src/config';
+import { DEFAULT_IMAGE_LIMITS } from '../src/images';
 import { initBackend } from '../src/inference/backend';
+import { loadLocalServable } from '../src/inference/local-servable';
 import { ModelManager } from '../src/inference/manager';
 import { DEFAULT_MODEL_STORE } from '../src/paths';
 
@@ -21,7 +23,7 @@ async function main(): Promise<void> {
   const store = mkdtempSync(path.join(os.tmpdir(), 'specserve-reload-bench-'));
   const source = path.join(DEFAULT_MODEL_STORE, 'mnist', '1');
   cpSync(source, path.join(store, 'mnist', '1'), { recursive: true });
-  const manager = new ModelManager(store);
+  const manager = new ModelManager(store, (stored) => loadLocalServable(stored, DEFAULT_IMAGE_LIMITS));
   await manager.reconcile();
   const mb = () => (process.memoryUsage().rss / 2 ** 20).toFixed(0);
   const line = (label: string) => console.log(`${label.padEnd(12)} rss ${mb()} MB  tensors ${tf.memory().numTensors}  tensor bytes ${tf.memory().numBytes}`);
