@@ -20,6 +20,15 @@ export interface SpecSource {
   yamlText: string;
 }
 
+/**
+ * This service instance's metrics (src/metrics), as the scrape handler needs them: text in the
+ * Prometheus exposition format and its content type. An interface, so handlers need no prom-client.
+ */
+export interface MetricsSource {
+  readonly contentType: string;
+  scrape(): Promise<string>;
+}
+
 /** Services a handler may use. One instance per app; tests build their own. */
 export interface HandlerContext {
   models: ModelManager;
@@ -28,6 +37,10 @@ export interface HandlerContext {
   spec: SpecSource;
   /** The store model behind each seed-tutorial route; `scorefile` undefined: the first multi-label model. */
   routeModels: { predict: string; inference: string; scorefile: string | undefined };
+  /** Set once shutdown begins: readiness answers 503 so load balancers stop sending traffic. */
+  lifecycle: { draining: boolean };
+  /** Prometheus metrics of this service instance (GET /metrics). */
+  metrics: MetricsSource;
 }
 
 /** Return this instead of plain data to choose the status, headers or content type. */

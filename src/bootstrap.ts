@@ -7,6 +7,7 @@ import { listOperations, loadSpec } from './api/spec';
 import type { BackendName, Config } from './config';
 import { DEFAULT_IMAGE_LIMITS } from './images';
 import { ModelManager } from './inference/manager';
+import { createServiceMetrics } from './metrics';
 import { readModelConfig } from './model-store/model-config';
 import { WorkerPool } from './inference/worker-pool';
 import { HANDLERS_DIR, SPEC_FILE } from './paths';
@@ -16,6 +17,8 @@ export interface Service {
   models: ModelManager;
   pool: WorkerPool;
   backend: BackendName;
+  /** Readiness answers 503 once `draining` is set (shutdown). */
+  lifecycle: HandlerContext['lifecycle'];
   /** Stops model polling, unloads every model and stops the workers. */
   close(): Promise<void>;
 }
@@ -63,12 +66,17 @@ export async function startService(config: Config, specFile = SPEC_FILE, handler
   }
   models.startWatching(config.pollSeconds * 1000);
 
+  // Per service, not process-global: several services in one process keep their own.
+  const metrics = createServiceMetrics({ pool, models });
   const context: HandlerContext = {
     models,
     maxBatchInstances: config.maxBatchInstances,
     spec: { document: spec.document, yamlText: spec.yamlText },
     routeModels: config.routeModels,
+    lifecycle: { draining: false },
+    metrics: metrics.source,
   };
+  const { lifecycle } = context;
   const app = createApp({
     spec,
     operations,
@@ -77,6 +85,7 @@ export async function startService(config: Config, specFile = SPEC_FILE, handler
     validateResponses: config.validateResponses,
     auth: config.auth,
     corsOrigins: config.corsOrigins,
+    requestMetrics: metrics.requestMetrics,
   });
-  return { app, models, pool, backend: pool.backend, close };
+  return { app, models, pool, backend: pool.backend, lifecycle, close };
 }

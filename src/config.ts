@@ -32,6 +32,8 @@ export interface Config {
   workers: number;
   /** Deadline of one inference input from the moment it is queued (REQUEST_TIMEOUT_MS); 0: none. */
   requestTimeoutMs: number;
+  /** How long SIGTERM/SIGINT waits for accepted requests to finish before closing what remains. */
+  shutdownGraceMs: number;
   /** Models named by URL in a config.yaml `source:` entry: download limits. */
   download: { timeoutMs: number; maxBytes: number };
   /** LOG_LEVEL, and LOG_FORMAT (undefined: pretty when stderr is a terminal, else JSON). */
@@ -198,6 +200,7 @@ export function loadConfig(env: Env = process.env): Config {
     validateResponses: flag('VALIDATE_RESPONSES', false),
     workers: integer('WORKERS', availableParallelism(), 1, 256),
     requestTimeoutMs: integer('REQUEST_TIMEOUT_MS', 30_000, 0, 3_600_000),
+    shutdownGraceMs: integer('SHUTDOWN_GRACE_MS', 25_000, 0, 3_600_000),
     routeModels: {
       predict: modelName('PREDICT_MODEL', 'imagenet'),
       inference: modelName('INFERENCE_MODEL', 'imagenet'),

@@ -1,12 +1,14 @@
 import { startService } from './bootstrap';
 import { loadConfig } from './config';
 import { configureLogging, log } from './log';
+import { shutDown } from './shutdown';
 
 /** Entry point: configure, load everything, then open the port; exit 1 with a reason if anything fails. */
 async function main(): Promise<void> {
   const config = loadConfig();
   configureLogging(config.logging);
-  const { app, models, backend, close } = await startService(config);
+  const service = await startService(config);
+  const { app, models, backend } = service;
   const server = app.listen(config.port, config.host, () => {
     log.info('listening', {
       url: `http://${config.host}:${config.port}`,
@@ -24,12 +26,18 @@ async function main(): Promise<void> {
   server.requestTimeout = 60_000;
   server.keepAliveTimeout = 65_000;
 
+  let stopping = false;
   const stop = (signal: string) => {
-    log.info('shutting down', { signal });
-    server.close(() => {
-      void close().then(() => process.exit(0));
-    });
-    setTimeout(() => process.exit(0), 10_000).unref();
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal, graceMs: config.shutdownGraceMs });
+    void shutDown(server, service, config.shutdownGraceMs).then(
+      () => process.exit(0),
+      (e: unknown) => {
+        log.error('shutdown failed', { error: e instanceof Error ? e.message : String(e) });
+        process.exit(1);
+      },
+    );
   };
   // SIGHUP: re-read the model store now instead of waiting for the next poll.
   process.on('SIGHUP', () => {

@@ -24,6 +24,8 @@ export interface AppOptions {
   auth?: Config['auth'];
   /** Browser origins CORS allows ('*': any; empty: CORS off). Default: off. */
   corsOrigins?: Config['corsOrigins'];
+  /** Times every request for the metrics (src/metrics/http.ts). Default: none. */
+  requestMetrics?: RequestHandler;
 }
 
 /**
@@ -76,6 +78,7 @@ export function createApp({
   validateResponses,
   auth = { apiKeys: [], metricsAuth: false },
   corsOrigins = [],
+  requestMetrics,
 }: AppOptions): Express {
   const authEnabled = auth.apiKeys.length > 0;
   const spec = servedSpec(fileSpec, { authEnabled, metricsAuth: auth.metricsAuth });
@@ -84,6 +87,8 @@ export function createApp({
   const app = express();
   app.disable('x-powered-by');
   app.use(requestContext(), requestLog(), securityHeaders);
+  // Before everything that may refuse a request, so refusals are timed too.
+  if (requestMetrics) app.use(requestMetrics);
   const allowOrigins = corsFor(corsOrigins);
   if (allowOrigins) app.use(allowOrigins);
 

@@ -1,4 +1,5 @@
 import yaml from 'js-yaml';
+import { expectProblem } from '../support/problem';
 import { useTestService } from '../support/service';
 
 const service = useTestService();
@@ -59,5 +60,19 @@ describe('health and models', () => {
   it('refuses an unknown query parameter with 400', async () => {
     const res = await service.request.get('/models?verbose=1');
     expect(res.status).toBe(400);
+  });
+});
+
+describe('readiness while shutting down', () => {
+  it('answers 503 on /v2/health/ready once draining starts, while liveness stays 200', async () => {
+    expect((await service.request.get('/v2/health/ready')).status).toBe(200);
+    service.lifecycle.draining = true;
+    try {
+      const res = await service.request.get('/v2/health/ready');
+      expect(expectProblem(res, 503).detail).toMatch(/shutting down/);
+      expect((await service.request.get('/v2/health/live')).status).toBe(200);
+    } finally {
+      service.lifecycle.draining = false;
+    }
   });
 });

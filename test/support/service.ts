@@ -51,6 +51,9 @@ export function useTestService(overrides: Partial<Config> = {}): TestService {
     get pool() {
       return running().pool;
     },
+    get lifecycle() {
+      return running().lifecycle;
+    },
     close: () => running().close(),
     get request() {
       return running().request;

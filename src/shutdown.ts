@@ -1,0 +1,33 @@
+import type { Server } from 'node:http';
+import type { Service } from './bootstrap';
+import { log } from './log';
+
+/**
+ * Graceful shutdown, in the order load balancers and clients need it:
+ * 1. readiness answers 503 at once, so a balancer stops routing here;
+ * 2. the listener closes: no new connections; idle keep-alive connections are closed, busy ones
+ *    close after their current answer;
+ * 3. every accepted request (including inputs queued for the workers) is answered;
+ * 4. models are unloaded and the workers stopped.
+ * If accepted requests are still running after `graceMs`, their connections are cut and the
+ * shutdown completes anyway. Resolves true when nothing had to be cut.
+ */
+export async function shutDown(server: Server, service: Pick<Service, 'lifecycle' | 'close'>, graceMs: number): Promise<boolean> {
+  service.lifecycle.draining = true;
+  const started = Date.now();
+  const drained = new Promise<boolean>((resolve) => server.close(() => resolve(true)));
+  server.closeIdleConnections();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), graceMs);
+  });
+  const clean = await Promise.race([drained, deadline]);
+  clearTimeout(timer);
+  if (!clean) {
+    log.warn('shutdown grace period over; closing the connections still open', { graceMs });
+    server.closeAllConnections();
+  }
+  await service.close();
+  log.info('shut down', { ms: Date.now() - started, clean });
+  return clean;
+}
