@@ -1,6 +1,6 @@
 /**
  * Latency and memory of the real server, end to end over loopback:
- *   npm run bench            (builds, then runs this)
+ *   npm run bench:latency    (builds, then runs this; `npm run bench` is now bench/throughput.ts)
  * Starts dist/src/server.js as a child process on a free port, waits for readiness, then
  *  1. sends SEQUENTIAL (1,000) requests one after another and prints p50/p90/p99 latency;
  *  2. sends TOTAL (10,000) requests at concurrency 4 and prints the server's RSS before, during

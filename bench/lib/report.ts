@@ -1,0 +1,107 @@
+/** The printed results: machine facts, the table, the ratios, the overload summary. */
+import os from 'node:os';
+import type { ComputeCeiling } from '../compute-ceiling';
+import type { LoadResult } from './load';
+
+export interface Row extends LoadResult {
+  server: string;
+}
+
+export interface MachineFacts {
+  cpuModel: string;
+  cpus: number;
+  /** 1-minute load average when the bench started: anything near or above 0.5 means a shared, busy machine. */
+  loadAverage: number;
+  node: string;
+  date: string;
+  backend: string;
+  /** Server-shaping env passed through to specserve (WORKERS, MAX_QUEUE, ...). */
+  env: Record<string, string>;
+}
+
+export function machineFacts(backend: string, envNames: readonly string[]): MachineFacts {
+  const cpus = os.cpus();
+  const env: Record<string, string> = {};
+  for (const name of envNames) if (process.env[name] !== undefined) env[name] = process.env[name] as string;
+  return {
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cpus: cpus.length,
+    loadAverage: os.loadavg()[0] ?? NaN,
+    node: process.version,
+    date: new Date().toISOString(),
+    backend,
+    env,
+  };
+}
+
+export function formatMachine(m: MachineFacts): string {
+  const env = Object.entries(m.env).map(([k, v]) => `${k}=${v}`).join(' ') || '(none set)';
+  return `machine: ${m.cpus} x ${m.cpuModel}, node ${m.node}, tfjs backend ${m.backend}, ${m.date}, load average at start ${m.loadAverage.toFixed(2)}\nserver env: ${env}`;
+}
+
+const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+
+export function formatTable(rows: readonly Row[]): string {
+  const head = ['server', 'conc', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MB', 'srv cpu ms/req', 'cpu% srv/client/other'];
+  const body = rows.map((r) => [
+    r.server,
+    String(r.connections),
+    fixed(r.reqPerSec, 0),
+    fixed(r.p50, 2),
+    fixed(r.p99, 2),
+    String(r.errors),
+    fixed(r.peakRssMb, 0),
+    fixed(r.serverCpuMsPerReq, 2),
+    `${fixed(r.cpu.serverPct, 0)}/${fixed(r.cpu.clientPct, 0)}/${fixed(r.cpu.otherPct + r.cpu.stealPct, 0)}`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+export interface Ratios {
+  specserveOverNaiveReqPerSecC64?: number;
+  specserveP99OverP50C64?: number;
+  specserveOverNaiveP50C1?: number;
+  specserveOverCeilingReqPerSecC64?: number;
+  specserveOverComputeCeilingC64?: number;
+}
+
+export function ratios(rows: readonly Row[], compute: ComputeCeiling | undefined): Ratios {
+  const at = (server: string, c: number) => rows.find((r) => r.server === server && r.connections === c);
+  const div = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
+  const s64 = at('specserve', 64);
+  return {
+    specserveOverNaiveReqPerSecC64: div(s64?.reqPerSec, at('naive', 64)?.reqPerSec),
+    specserveP99OverP50C64: div(s64?.p99, s64?.p50),
+    specserveOverNaiveP50C1: div(at('specserve', 1)?.p50, at('naive', 1)?.p50),
+    specserveOverCeilingReqPerSecC64: div(s64?.reqPerSec, at('ceiling', 64)?.reqPerSec),
+    specserveOverComputeCeilingC64: div(s64?.reqPerSec, compute?.ceiling),
+  };
+}
+
+export function formatRatios(r: Ratios): string {
+  const show = (label: string, v: number | undefined) => `  ${label.padEnd(46)} ${v === undefined ? '-' : v.toFixed(2)}`;
+  return [
+    'ratios:',
+    show('specserve / naive req/s at c=64', r.specserveOverNaiveReqPerSecC64),
+    show('specserve p99 / p50 at c=64', r.specserveP99OverP50C64),
+    show('specserve / naive p50 at c=1', r.specserveOverNaiveP50C1),
+    show('specserve / HTTP ceiling req/s at c=64', r.specserveOverCeilingReqPerSecC64),
+    show('specserve req/s at c=64 / compute ceiling', r.specserveOverComputeCeilingC64),
+  ].join('\n');
+}
+
+export function formatOverload(r: Row): string {
+  const count = (pred: (s: number) => boolean) => Object.entries(r.statuses).reduce((n, [s, c]) => (pred(Number(s)) ? n + c : n), 0);
+  const other = Object.entries(r.statuses)
+    .filter(([s]) => !(Number(s) >= 200 && Number(s) < 300) && Number(s) !== 503)
+    .map(([s, c]) => `${s}: ${c}`)
+    .join(', ');
+  return [
+    `overload: ${r.server} at c=${r.connections} for ${r.seconds.toFixed(1)} s`,
+    `  2xx ${count((s) => s >= 200 && s < 300)} (wrong answers ${r.wrong}), 503 ${count((s) => s === 503)}, other statuses ${other || 'none'}`,
+    `  socket errors ${r.socketErrors}, timeouts ${r.timeouts}; ok ${fixed(r.reqPerSec, 0)} req/s, 2xx p50 ${fixed(r.p50, 1)} ms, p99 ${fixed(r.p99, 1)} ms; peak RSS ${fixed(r.peakRssMb, 0)} MB`,
+    `  cpu%: server ${fixed(r.cpu.serverPct, 0)}, client ${fixed(r.cpu.clientPct, 0)}, other ${fixed(r.cpu.otherPct, 0)}, steal ${fixed(r.cpu.stealPct, 0)}`,
+  ].join('\n');
+}

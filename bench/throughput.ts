@@ -1,0 +1,189 @@
+/**
+ * Throughput of specserve against two yardsticks, over loopback: `npm run bench`.
+ *
+ *   specserve  node dist/src/server.js, env passed through (WORKERS, MAX_QUEUE, TFJS_BACKEND...)
+ *   naive      bench/baselines/naive-server.ts: express + multer + one predict per request
+ *   ceiling    bench/baselines/ceiling-server.ts: node:http answering a constant (HTTP ceiling)
+ *
+ * First the compute ceiling (bench/compute-ceiling.ts) runs in a child process while the machine
+ * is otherwise idle. Then each server is started as a child process on a free port, awaited on
+ * GET /v2/health/ready, warmed up, and driven by autocannon POSTing test/fixtures/mnist/7.png as
+ * multipart field `file` at each concurrency for BENCH_SECONDS, while the RSS of its process
+ * tree is sampled every 100 ms. Every 2xx body of the real servers must say digit 7; any other
+ * answer is an error. Finally a fresh specserve is overloaded (c=512) to see how it sheds load.
+ * Builds nothing: the npm script builds first. Numbers are printed, never asserted.
+ *
+ * Note: autocannon runs in this process, on the same cores as the server. On a 2-core machine
+ * the client takes a good part of one core, which caps every server, the ceiling most of all.
+ *
+ * Env: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONCURRENCY (1,16,64),
+ * BENCH_SERVERS (specserve,naive,ceiling), BENCH_OVERLOAD_CONNECTIONS (512; 0 skips),
+ * BENCH_OVERLOAD_SECONDS (= BENCH_SECONDS), BENCH_TIMEOUT_SECONDS (10, per request),
+ * BENCH_COMPUTE_SECONDS (2 per batch size; 0 skips the compute ceiling), WORKERS (cores, for the
+ * compute ceiling and passed to specserve), BENCH_OUT (write the results as JSON there),
+ * BENCH_START_TIMEOUT_SECONDS (120), BENCH_NODE_ARGS (node flags for the servers, e.g. --cpu-prof --cpu-prof-dir=DIR).
+ * When MODEL_STORE is unset, specserve gets a temporary store holding only mnist (a link to
+ * model-store/mnist), so that it loads exactly the naive server's model and RSS compares fairly.
+ */
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DEFAULT_MODEL_STORE, PROJECT_ROOT } from '../src/paths';
+import { type ComputeCeiling, computeCeilingInChild, defaultComputeOptions, formatComputeCeiling } from './compute-ceiling';
+import { installExitHooks, killAll, type RunningServer, startServer } from './lib/children';
+import { envIntegers, envNumber, sleep } from './lib/env';
+import { runLoad } from './lib/load';
+import { multipartFile } from './lib/multipart';
+import { formatMachine, formatOverload, formatRatios, formatTable, machineFacts, ratios, type Row } from './lib/report';
+
+const SECONDS = envNumber('BENCH_SECONDS', 10, 1);
+const WARMUP_SECONDS = envNumber('BENCH_WARMUP_SECONDS', 2, 0);
+const CONCURRENCY = envIntegers('BENCH_CONCURRENCY', [1, 16, 64]);
+const OVERLOAD_CONNECTIONS = envNumber('BENCH_OVERLOAD_CONNECTIONS', 512, 0);
+const OVERLOAD_SECONDS = envNumber('BENCH_OVERLOAD_SECONDS', SECONDS, 1);
+const TIMEOUT_SECONDS = envNumber('BENCH_TIMEOUT_SECONDS', 10, 1);
+const START_TIMEOUT_MS = envNumber('BENCH_START_TIMEOUT_SECONDS', 120, 1) * 1000;
+/** Node flags for every server, space-separated: profile with BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+const SERVERS = (process.env.BENCH_SERVERS ?? 'specserve,naive,ceiling').split(',').map((s) => s.trim());
+/** Env that shapes specserve's engine, echoed with the results so a run says what it measured. */
+const SERVER_ENV = /^(WORKERS|MAX_|BATCH|QUEUE|REQUEST_TIMEOUT_MS$|TFJS_BACKEND$|MODEL_STORE$)/;
+
+const EXPECTED_DIGIT = 7;
+const PNG = readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'mnist', `${EXPECTED_DIGIT}.png`));
+const UPLOAD = multipartFile('file', `${EXPECTED_DIGIT}.png`, 'image/png', PNG);
+
+interface Target {
+  name: string;
+  script: string;
+  /** Real servers must answer the digit; the ceiling's constant answer is not checked. */
+  checkDigit: boolean;
+}
+
+function targets(): Target[] {
+  const all: Target[] = [
+    { name: 'specserve', script: path.join(PROJECT_ROOT, 'dist', 'src', 'server.js'), checkDigit: true },
+    { name: 'naive', script: path.join(__dirname, 'baselines', 'naive-server.js'), checkDigit: true },
+    { name: 'ceiling', script: path.join(__dirname, 'baselines', 'ceiling-server.js'), checkDigit: false },
+  ];
+  const unknown = SERVERS.filter((s) => !all.some((t) => t.name === s));
+  if (unknown.length > 0) throw new Error(`BENCH_SERVERS: unknown ${unknown.join(', ')}; expected some of ${all.map((t) => t.name).join(', ')}`);
+  return all.filter((t) => SERVERS.includes(t.name));
+}
+
+function serverEnv(store: string): NodeJS.ProcessEnv {
+  // Quiet by default: per-request warnings under overload would cost the server time.
+  return { ...process.env, MODEL_STORE: store, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+}
+
+async function start(target: Target, store: string): Promise<RunningServer> {
+  return startServer({ name: target.name, script: target.script, nodeArgs: NODE_ARGS, env: serverEnv(store), readyPath: '/v2/health/ready', startTimeoutMs: START_TIMEOUT_MS });
+}
+
+function load(server: RunningServer, target: Target, connections: number, seconds: number) {
+  return runLoad({
+    url: `${server.base}/mnist/classify`,
+    connections,
+    seconds,
+    body: UPLOAD.body,
+    contentType: UPLOAD.contentType,
+    expectDigit: target.checkDigit ? EXPECTED_DIGIT : undefined,
+    timeoutSeconds: TIMEOUT_SECONDS,
+    pid: server.pid,
+  });
+}
+
+async function warmUp(server: RunningServer, target: Target): Promise<void> {
+  if (WARMUP_SECONDS > 0) await load(server, target, 16, WARMUP_SECONDS);
+}
+
+const progress = (r: Row) =>
+  console.error(`  ${r.server} c=${r.connections}: ${r.reqPerSec.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, errors ${r.errors}, peak RSS ${r.peakRssMb.toFixed(0)} MB`);
+
+/** The store specserve serves: MODEL_STORE if set, else a temporary one linking only mnist. */
+function modelStore(): { store: string; cleanup(): void } {
+  if (process.env.MODEL_STORE?.trim()) return { store: path.resolve(process.env.MODEL_STORE.trim()), cleanup: () => undefined };
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'specserve-bench-store-'));
+  symlinkSync(path.join(DEFAULT_MODEL_STORE, 'mnist'), path.join(dir, 'mnist'), 'dir');
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', cleanup); // also after Ctrl-C, which exits without unwinding main()
+  return { store: dir, cleanup };
+}
+
+async function main(): Promise<void> {
+  installExitHooks();
+  const list = targets();
+  const { store, cleanup } = modelStore();
+  // Taken first: the load average before the bench adds its own.
+  const machine = machineFacts('unknown', Object.keys(process.env).filter((k) => SERVER_ENV.test(k)));
+  try {
+    const computeOptions = defaultComputeOptions();
+    let compute: ComputeCeiling | undefined;
+    if (computeOptions.seconds > 0) {
+      console.error('measuring the compute ceiling...');
+      compute = await computeCeilingInChild(computeOptions);
+    }
+
+    const rows: Row[] = [];
+    for (const target of list) {
+      console.error(`${target.name}: starting`);
+      const server = await start(target, store);
+      try {
+        await warmUp(server, target);
+        for (const c of CONCURRENCY) {
+          await sleep(500); // let the previous run's in-flight requests drain
+          const row = { server: target.name, ...(await load(server, target, c, SECONDS)) };
+          progress(row);
+          rows.push(row);
+        }
+      } finally {
+        await server.stop();
+      }
+    }
+
+    let overload: Row | undefined;
+    const specserve = list.find((t) => t.name === 'specserve');
+    if (specserve && OVERLOAD_CONNECTIONS > 0) {
+      console.error(`specserve: overload at c=${OVERLOAD_CONNECTIONS} on a fresh server`);
+      const server = await start(specserve, store);
+      try {
+        await warmUp(server, specserve);
+        await sleep(500);
+        overload = { server: 'specserve', ...(await load(server, specserve, OVERLOAD_CONNECTIONS, OVERLOAD_SECONDS)) };
+      } finally {
+        await server.stop();
+      }
+    }
+
+    machine.backend = compute?.backend ?? 'unknown (BENCH_COMPUTE_SECONDS=0)';
+    const ratioValues = ratios(rows, compute);
+    console.log(formatMachine(machine));
+    console.log(`bench: ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up; ${PNG.length}-byte PNG, multipart body ${UPLOAD.body.length} bytes; specserve store ${store}`);
+    if (compute) console.log(`\n${formatComputeCeiling(compute)}`);
+    console.log(`\n${formatTable(rows)}`);
+    console.log(
+      [
+        'req/s: 2xx with the right digit per second. errors: non-2xx + wrong answers + socket errors + timeouts. RSS: server process tree.',
+        'srv cpu ms/req: server CPU time per good answer. cpu%: of one core, server / this client / everything else (+ steal);',
+        'a large "other" means the machine was shared during the run and req/s and latencies are pessimistic.',
+      ].join('\n'),
+    );
+    console.log(`\n${formatRatios(ratioValues)}`);
+    if (overload) console.log(`\n${formatOverload(overload)}`);
+
+    if (process.env.BENCH_OUT) {
+      const out = { machine, settings: { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, concurrency: CONCURRENCY, overloadConnections: OVERLOAD_CONNECTIONS }, compute, rows, ratios: ratioValues, overload };
+      writeFileSync(process.env.BENCH_OUT, `${JSON.stringify(out, null, 2)}\n`);
+      console.error(`results written to ${process.env.BENCH_OUT}`);
+    }
+  } finally {
+    await killAll();
+    cleanup();
+  }
+}
+
+main().catch(async (e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  await killAll();
+  process.exit(1);
+});
