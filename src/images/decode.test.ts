@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Jimp } from 'jimp';
 import { ProblemError, UndecodableImage } from '../errors/errors';
-import { decodeToGray } from './decode';
+import { decodeToGray, decodeToRgba } from './decode';
 import { DEFAULT_IMAGE_LIMITS } from './limits';
 
 type Mime = 'image/png' | 'image/jpeg' | 'image/bmp' | 'image/gif' | 'image/tiff';
@@ -163,7 +163,7 @@ describe('decodeToGray: truncated and corrupt files give 400', () => {
   });
 
   it('random damage (flipped bytes, cuts) only ever yields an image or a typed problem', async () => {
-    // omggif reports some damage with console.log and decodes what it can; keep the test output clean.
+    // A damaged file's decoder may report with console.log; keep the test output clean.
     const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
     let seed = 12345;
     const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
@@ -178,6 +178,32 @@ describe('decodeToGray: truncated and corrupt files give 400', () => {
         } catch (err) {
           expect(err).toBeInstanceOf(ProblemError);
           expect([400, 413, 415, 422]).toContain((err as ProblemError).status);
+        }
+      }
+    }
+    log.mockRestore();
+  });
+});
+
+describe('decodeToRgba: random damage to every fixture of test/fixtures/formats', () => {
+  it('only ever yields an image or a typed 4xx problem, never another error', async () => {
+    // A damaged file's decoder may report with console.log; keep the test output clean.
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    let seed = 20250601;
+    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const dir = path.join(FIXTURES, 'formats');
+    for (const name of readdirSync(dir).sort()) {
+      const original = readFileSync(path.join(dir, name));
+      for (let trial = 0; trial < 30; trial++) {
+        const cut = trial % 3 === 0 ? Math.floor(random() * original.length) : original.length;
+        const bytes = Buffer.from(original.subarray(0, cut));
+        for (let k = 0; k < 1 + (trial % 4) && bytes.length > 0; k++) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+        try {
+          const img = await decodeToRgba(bytes, DEFAULT_IMAGE_LIMITS);
+          expect(img.data.length).toBe(img.width * img.height * 4);
+        } catch (err) {
+          if (!(err instanceof ProblemError)) throw new Error(`${name}, trial ${trial}: ${String(err)}`);
+          expect([400, 413, 415, 422]).toContain(err.status);
         }
       }
     }

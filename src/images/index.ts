@@ -1,4 +1,5 @@
-export { ACCEPTED_IMAGE_FORMATS, DEFAULT_IMAGE_LIMITS, checkDimensions, type AcceptedImageFormat, type ImageLimits } from './limits';
+export { ACCEPTED_IMAGE_FORMATS, type AcceptedImageFormat } from './formats';
+export { DEFAULT_IMAGE_LIMITS, checkDimensions, type ImageLimits } from './limits';
 export { sniffImage, type ImageHeader } from './sniff';
 export { decodeToGray, decodeToRgba, type RgbaImage } from './decode';
 export { rgbaToGray, type GrayImage } from './gray';

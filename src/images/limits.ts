@@ -10,11 +10,6 @@ export interface ImageLimits {
 
 export const DEFAULT_IMAGE_LIMITS: ImageLimits = Object.freeze({ maxPixels: 40_000_000, minSide: 8 });
 
-/** Formats this server decodes, as named in problem details and in the `acceptedFormats` extension. */
-export const ACCEPTED_IMAGE_FORMATS = Object.freeze(['png', 'jpeg', 'bmp', 'gif', 'tiff'] as const);
-
-export type AcceptedImageFormat = (typeof ACCEPTED_IMAGE_FORMATS)[number];
-
 /**
  * Checks the dimensions a header declares: too many pixels -> 413 `ImageTooLarge` (nothing has
  * been allocated yet), a side under `minSide` -> 422 `UnusableImage`.

@@ -1,7 +1,8 @@
 import { deflateSync } from 'node:zlib';
 import { ImageTooLarge, ProblemError, UndecodableImage, UnsupportedImage, UnusableImage } from '../errors/errors';
 import { decodeToGray } from './decode';
-import { ACCEPTED_IMAGE_FORMATS, DEFAULT_IMAGE_LIMITS } from './limits';
+import { ACCEPTED_IMAGE_FORMATS } from './formats';
+import { DEFAULT_IMAGE_LIMITS } from './limits';
 import { sniffImage } from './sniff';
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
@@ -56,7 +57,7 @@ describe('sniffImage: format from the magic bytes, size from the header', () => 
     expect(err).toBeInstanceOf(UnsupportedImage);
     expect(err.status).toBe(415);
     expect(err.detail).toMatch(/empty/);
-    expect(err.detail).toContain('png, jpeg, bmp, gif, tiff');
+    expect(err.detail).toContain('send one of: PNG, JPEG, BMP, GIF, TIFF.');
     expect(err.extensions).toEqual({ acceptedFormats: ACCEPTED_IMAGE_FORMATS });
   });
 
@@ -71,16 +72,22 @@ describe('sniffImage: format from the magic bytes, size from the header', () => 
   it.each([
     ['WEBP', Buffer.concat([Buffer.from('RIFF'), Buffer.from([0x24, 0, 0, 0]), Buffer.from('WEBPVP8 '), Buffer.alloc(24)])],
     ['AVIF', Buffer.concat([Buffer.from([0, 0, 0, 0x1c]), Buffer.from('ftypavif'), Buffer.alloc(20)])],
-    ['HEIC', Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypheic'), Buffer.alloc(16)])],
+    ['HEIC/HEIF', Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypheic'), Buffer.alloc(16)])],
     ['SVG', Buffer.from('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>')],
     ['PSD', Buffer.concat([Buffer.from('8BPS'), Buffer.from([0, 1, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 10, 0, 0, 0, 10, 0, 8, 0, 3])])],
     ['ICO', Buffer.from([0, 0, 1, 0, 1, 0, 16, 16, 0, 0, 1, 0, 32, 0, 0, 0, 0, 0, 22, 0, 0, 0])],
+    // Some AVIF encoders write major brand "mif1" and list "avif" only among the compatible brands.
+    ['AVIF', Buffer.concat([Buffer.from([0, 0, 0, 0x20]), Buffer.from('ftypmif1\0\0\0\0mif1avifmiaf'), Buffer.alloc(8)])],
+    ['A video (MP4/QuickTime)', Buffer.concat([Buffer.from([0, 0, 0, 0x14]), Buffer.from('ftypqt  \0\0\0\0qt  '), Buffer.alloc(8)])],
+    ['PDF', Buffer.from('%PDF-1.7\n%\xc7\xec\x8f\xa2\n', 'latin1')],
+    ['HTML (a web page, not an image)', Buffer.from('<!DOCTYPE html>\n<html><body><img src="digit.png"></body></html>')],
+    ['BigTIFF', Buffer.from([0x49, 0x49, 0x2b, 0x00, 8, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0])],
   ])('refuses %s with 415 naming the detected format and the accepted ones', async (name, bytes) => {
     const err = await rejection(bytes);
     expect(err).toBeInstanceOf(UnsupportedImage);
     expect(err.status).toBe(415);
     expect(err.detail).toContain(name);
-    expect(err.detail).toContain('Accepted image formats: png, jpeg, bmp, gif, tiff');
+    expect(err.detail).toBe(`${name} is not supported; send one of: PNG, JPEG, BMP, GIF, TIFF.`);
   });
 
   it('reads the size of a pixel bomb from its header and refuses it with 413 before decoding', async () => {
@@ -118,10 +125,103 @@ describe('sniffImage: format from the magic bytes, size from the header', () => 
       Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]),
       Buffer.from('GIF89a\x10'),
       Buffer.from([0x49, 0x49, 0x2a, 0x00, 0x08, 0x00, 0x00, 0x00]),
+      ...[jpegClaiming(0xc2, 64, 64), gifClaiming(64, 64, 64, 64), bmpClaiming(64, 64), tiffClaiming(64, 64)].map((b) => b.subarray(0, 12)),
     ]) {
       const err = await rejection(bytes);
       expect(err).toBeInstanceOf(UndecodableImage);
       expect(err.status).toBe(400);
+      expect(err.detail).toMatch(/header is truncated or corrupt/);
+    }
+  });
+});
+
+/** A JPEG that is nothing but a frame header (SOF0 baseline, SOF2 progressive) declaring width x height. */
+function jpegClaiming(sof: number, width: number, height: number): Buffer {
+  const frame = Buffer.from([0xff, sof, 0, 17, 8, 0, 0, 0, 0, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+  frame.writeUInt16BE(height, 5);
+  frame.writeUInt16BE(width, 7);
+  return Buffer.concat([Buffer.from([0xff, 0xd8]), frame, Buffer.from([0xff, 0xd9])]);
+}
+
+/** A GIF whose logical screen is screenW x screenH and whose one (empty) frame is frameW x frameH. */
+function gifClaiming(screenW: number, screenH: number, frameW: number, frameH: number): Buffer {
+  const b = Buffer.from('GIF89a\0\0\0\0\0\0\0\x2c\0\0\0\0\0\0\0\0\0\x02\0\x3b', 'latin1');
+  b.writeUInt16LE(screenW, 6);
+  b.writeUInt16LE(screenH, 8);
+  b.writeUInt16LE(frameW, 18);
+  b.writeUInt16LE(frameH, 20);
+  return b;
+}
+
+/** A 24-bit BMP (40-byte header) declaring width x height, with 8 bytes of pixels. */
+function bmpClaiming(width: number, height: number): Buffer {
+  const b = Buffer.alloc(62);
+  b.write('BM', 0, 'latin1');
+  b.writeUInt32LE(b.length, 2);
+  b.writeUInt32LE(54, 10);
+  b.writeUInt32LE(40, 14);
+  b.writeInt32LE(width, 18);
+  b.writeInt32LE(height, 22);
+  b.writeUInt16LE(1, 26);
+  b.writeUInt16LE(24, 28);
+  return b;
+}
+
+/** A little-endian greyscale TIFF declaring width x height in one strip of 1 byte. */
+function tiffClaiming(width: number, height: number): Buffer {
+  const entries: [tag: number, type: number, value: number][] = [
+    [256, 4, width],
+    [257, 4, height],
+    [258, 3, 8],
+    [259, 3, 1],
+    [262, 3, 1],
+    [273, 4, 8 + 2 + 9 * 12 + 4],
+    [277, 3, 1],
+    [278, 4, height],
+    [279, 4, 1],
+  ];
+  const b = Buffer.alloc(8 + 2 + entries.length * 12 + 4 + 1);
+  b.write('II*\0', 0, 'latin1');
+  b.writeUInt32LE(8, 4);
+  b.writeUInt16LE(entries.length, 8);
+  entries.forEach(([tag, type, value], i) => {
+    const at = 10 + i * 12;
+    b.writeUInt16LE(tag, at);
+    b.writeUInt16LE(type, at + 2);
+    b.writeUInt32LE(1, at + 4);
+    if (type === 3) b.writeUInt16LE(value, at + 8);
+    else b.writeUInt32LE(value, at + 8);
+  });
+  return b;
+}
+
+describe('every accepted format: the pixel count comes from the header, before any decoding', () => {
+  const huge = 60_000;
+  it.each([
+    ['PNG', pngWithHeader(huge, huge), 'png'],
+    ['baseline JPEG (SOF0)', jpegClaiming(0xc0, huge, huge), 'jpeg'],
+    ['progressive JPEG (SOF2)', jpegClaiming(0xc2, huge, huge), 'jpeg'],
+    ['GIF: the logical screen', gifClaiming(huge, huge, 1, 1), 'gif'],
+    ['GIF: a first frame larger than the logical screen', gifClaiming(1, 1, huge, huge), 'gif'],
+    ['BMP', bmpClaiming(huge, huge), 'bmp'],
+    ['BMP stored top-down (negative height)', bmpClaiming(huge, -huge), 'bmp'],
+    ['TIFF', tiffClaiming(huge, huge), 'tiff'],
+  ])('%s: 413 from a tiny header, nothing allocated', async (_what, bomb, format) => {
+    expect(bomb.length).toBeLessThan(200);
+    expect(sniffImage(bomb)).toEqual({ format, width: huge, height: huge });
+    const before = process.memoryUsage().arrayBuffers;
+    const started = Date.now();
+    const err = await rejection(bomb);
+    expect(err).toBeInstanceOf(ImageTooLarge);
+    expect(err.extensions).toEqual({ width: huge, height: huge, maxPixels: 40_000_000 });
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(10 * 2 ** 20);
+  });
+
+  it('the same headers at a small size pass the limits (and then fail on their missing pixels, as 400)', async () => {
+    for (const small of [jpegClaiming(0xc2, 64, 64), bmpClaiming(64, 64), tiffClaiming(64, 64)]) {
+      const err = await rejection(small);
+      expect(err).toBeInstanceOf(UndecodableImage);
     }
   });
 });

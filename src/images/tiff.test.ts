@@ -1,0 +1,219 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { deflateSync } from 'node:zlib';
+import { ImageTooLarge, UndecodableImage, UnsupportedImage } from '../errors/errors';
+import { decodeToGray, decodeToRgba } from './decode';
+import { jimpDecode } from './jimp-codecs';
+import { sniffImage } from './sniff';
+
+// Fixtures: test/fixtures/formats/, made by scripts/make-format-fixtures.sh (see SOURCES.md there).
+const FIXTURES = path.join(__dirname, '..', '..', 'test', 'fixtures');
+const fx = (name: string) => readFileSync(path.join(FIXTURES, 'formats', name));
+const ANY_SIZE = { maxPixels: 40_000_000, minSide: 1 };
+
+/** MNIST digit d as dark ink on white paper, grey 0..1. */
+async function darkDigit(d: number) {
+  const g = await decodeToGray(readFileSync(path.join(FIXTURES, 'mnist', `${d}.png`)), ANY_SIZE);
+  return { ...g, data: g.data.map((v) => 1 - v) };
+}
+
+function grayDiff(a: { data: Float32Array }, b: { data: Float32Array }): number {
+  expect(a.data.length).toBe(b.data.length);
+  let s = 0;
+  for (let i = 0; i < a.data.length; i++) s += Math.abs(a.data[i]! - b.data[i]!);
+  return s / a.data.length;
+}
+
+const problem = (bytes: Uint8Array) => decodeToGray(bytes, ANY_SIZE).catch((e: unknown) => e);
+
+/** An IFD entry written as given: tag, type, count, and the raw 4-byte value field. */
+type RawEntry = [tag: number, type: number, count: number, value: number];
+
+/**
+ * A little-endian one-strip TIFF: the tags given (SHORT when the value fits, LONG otherwise), `raw`
+ * entries as they are, plus StripOffsets and StripByteCounts for `strip`, which follows the IFD.
+ */
+function tiff(tags: Record<number, number>, strip: Uint8Array, raw: RawEntry[] = []): Buffer {
+  const count = Object.keys(tags).length + 2 + raw.length;
+  const ifdEnd = 8 + 2 + count * 12 + 4;
+  const entries: RawEntry[] = [
+    ...Object.entries({ ...tags, 273: ifdEnd, 279: strip.length }).map(([tag, v]): RawEntry => {
+      const long = v > 0xffff || tag === '273' || tag === '279';
+      return [Number(tag), long ? 4 : 3, 1, v];
+    }),
+    ...raw,
+  ].sort(([a], [b]) => a - b);
+  const b = Buffer.alloc(ifdEnd + strip.length);
+  b.write('II*\0', 0, 'latin1');
+  b.writeUInt32LE(8, 4);
+  b.writeUInt16LE(entries.length, 8);
+  entries.forEach(([tag, type, n, value], i) => {
+    const at = 10 + i * 12;
+    b.writeUInt16LE(tag, at);
+    b.writeUInt16LE(type, at + 2);
+    b.writeUInt32LE(n, at + 4);
+    if (type === 3 && n === 1) b.writeUInt16LE(value, at + 8);
+    else b.writeUInt32LE(value, at + 8);
+  });
+  b.set(strip, ifdEnd);
+  return b;
+}
+
+/** An 8x8 8-bit greyscale image, uncompressed unless told otherwise. */
+const grey = (extra: Record<number, number> = {}, strip: Uint8Array = new Uint8Array(64).fill(200), raw: RawEntry[] = []) =>
+  tiff({ 256: 8, 257: 8, 258: 8, 259: 1, 262: 1, 277: 1, 278: 8, ...extra }, strip, raw);
+
+describe('TIFF variants are the digit they were made from', () => {
+  it.each([
+    ['2-tiff-none.tif', 2, 0.002],
+    ['3-tiff-zip-16.tif', 3, 0.002], // Deflate, 16-bit samples, horizontal predictor
+    ['9-tiff-bigendian.tif', 9, 0.002], // "MM" byte order, RGB
+    ['4-tiff-g4.tif', 4, 0.1], // CCITT Group 4, 1 bit, white-is-zero
+    ['5-tiff-packbits-palette.tif', 5, 0.02], // PackBits, 4-bit palette
+    ['8-tiff-orient6.tif', 8, 0.002], // stored turned, Orientation 6
+  ])('%s', async (file, digit, tolerance) => {
+    expect(grayDiff(await decodeToGray(fx(file), ANY_SIZE), await darkDigit(digit))).toBeLessThan(tolerance);
+  });
+
+  it('honours the Orientation tag', () => {
+    expect(sniffImage(fx('8-tiff-orient6.tif'))).toEqual({ format: 'tiff', width: 28, height: 28, orientation: 6 });
+  });
+
+  it('colour variants (LZW + predictor, tiles, JPEG strips) are the same picture as the JPEG of it', async () => {
+    const lzw = await decodeToGray(fx('2-tiff-lzw-rgb.tif'), ANY_SIZE);
+    expect(grayDiff(lzw, await decodeToGray(fx('2-jpeg-restart.jpg'), ANY_SIZE))).toBeLessThan(0.03);
+    const tiled = await decodeToGray(fx('7-tiff-tiled.tif'), ANY_SIZE);
+    expect(grayDiff(tiled, await decodeToGray(fx('7-jpeg-exif-1.jpg'), ANY_SIZE))).toBeLessThan(0.03);
+    // The JPEG-in-TIFF 6 has no twin: compare it, halved, with the 28x28 digit in navy on cream.
+    const jpeg = await decodeToGray(fx('6-tiff-jpeg.tif'), ANY_SIZE);
+    const luma = ([r, g, b]: number[]) => (0.299 * r! + 0.587 * g! + 0.114 * b!) / 255;
+    const [navy, cream] = [luma([20, 30, 110]), luma([250, 246, 230])];
+    const expected = (await darkDigit(6)).data.map((v) => navy + v * (cream - navy));
+    const half = Float32Array.from({ length: 28 * 28 }, (_, i) => {
+      const [x, y] = [(i % 28) * 2, Math.floor(i / 28) * 2];
+      return (jpeg.data[y * 56 + x]! + jpeg.data[y * 56 + x + 1]! + jpeg.data[(y + 1) * 56 + x]! + jpeg.data[(y + 1) * 56 + x + 1]!) / 4;
+    });
+    expect(grayDiff({ data: half }, { data: expected })).toBeLessThan(0.05);
+  });
+
+  it('CMYK: converted to RGB (utif2 alone needs a browser for it)', async () => {
+    const img = await decodeToRgba(fx('5-tiff-cmyk.tif'), ANY_SIZE);
+    const near = (rgb: number[], want: number[]) => rgb.every((v, i) => Math.abs(v - want[i]!) <= 3);
+    const pixels = Array.from({ length: img.width * img.height }, (_, i) => Array.from(img.data.subarray(i * 4, i * 4 + 3)));
+    expect(near(pixels[0]!, [250, 246, 230])).toBe(true); // cream paper
+    expect(pixels.some((p) => near(p, [20, 30, 110]))).toBe(true); // navy ink
+  });
+});
+
+describe('TIFF: the first page only', () => {
+  const twoPages = fx('0-tiff-2pages-then-7.tif');
+
+  it('a 0 then a 7 is read as the 0', async () => {
+    expect(grayDiff(await decodeToGray(twoPages, ANY_SIZE), await darkDigit(0))).toBeLessThan(0.002);
+  });
+
+  it('a file cut inside its second page still gives the first', async () => {
+    // Page 1's strip and IFD come first; the second IFD's offset is page 1's "next IFD" pointer.
+    const secondIfd = twoPages.readUInt32LE(twoPages.readUInt32LE(4) + 2 + twoPages.readUInt16LE(twoPages.readUInt32LE(4)) * 12);
+    const cut = twoPages.subarray(0, secondIfd - 20);
+    expect(grayDiff(await decodeToGray(cut, ANY_SIZE), await darkDigit(0))).toBeLessThan(0.002);
+  });
+});
+
+describe('TIFF variants refused with 415, by name', () => {
+  it.each([
+    ['old-style JPEG compression (6)', grey({ 259: 6 })],
+    ['compression 34712', grey({ 259: 34712 })],
+    ['4-bit greyscale', grey({ 258: 4 }, new Uint8Array(32))],
+    ['signed or undefined sample values', grey({ 339: 2 })],
+    ['predictor 3', grey({ 317: 3 })],
+    ['CIE L*a*b* colour', grey({ 262: 8 })],
+    ['YCbCr samples without JPEG compression', grey({ 262: 6, 277: 3 }, new Uint8Array(192))],
+    ['inks other than CMYK', grey({ 262: 5, 277: 4, 332: 2 }, new Uint8Array(256))],
+  ])('%s', async (variant, bytes) => {
+    const err = await problem(bytes);
+    expect(err).toBeInstanceOf(UnsupportedImage);
+    expect((err as UnsupportedImage).detail).toBe(`TIFF with ${variant} is not supported; send one of: PNG, JPEG, BMP, GIF, TIFF.`);
+  });
+
+  it('the builder makes a valid TIFF', async () => {
+    const img = await decodeToRgba(grey(), ANY_SIZE);
+    expect(new Set(img.data)).toEqual(new Set([200, 255]));
+  });
+});
+
+describe('TIFF decoding made safe: the same pixels as utif2 on good files', () => {
+  it.each([
+    ['2-tiff-lzw-rgb.tif', 'LZW with predictor'],
+    ['3-tiff-zip-16.tif', 'Deflate, 16-bit'],
+    ['5-tiff-packbits-palette.tif', 'PackBits'],
+    ['7-tiff-tiled.tif', 'tiles'],
+    ['0-tiff-2pages-then-7.tif', 'two pages'],
+  ])('%s (%s)', async (file) => {
+    const alone = await jimpDecode('tiff', fx(file), undefined, { quiet: true });
+    expect(await decodeToRgba(fx(file), ANY_SIZE)).toEqual(alone);
+  });
+
+  it('tags utif2 would follow or read without bound are not given to it', async () => {
+    // An EXIF IFD pointer into garbage, and a SHORT array claiming 200 million values: utif2 alone
+    // spends ~20 s and gigabytes building a JS array that long (other counts abort V8 outright).
+    const file = grey({}, undefined, [
+      [34665, 4, 1, 3],
+      [33723, 3, 200_000_000, 8],
+    ]);
+    const img = await decodeToRgba(file, ANY_SIZE);
+    expect([img.width, img.height]).toEqual([8, 8]);
+  });
+
+  it('an LZW strip with a code not in the table is a 400 (utif2 alone can loop forever on such data)', async () => {
+    // 9-bit codes, most significant bit first: clear (256), 65, then 300 (the table ends at 258).
+    const codes = [256, 65, 300];
+    let bits = '';
+    for (const c of codes) bits += c.toString(2).padStart(9, '0');
+    bits = bits.padEnd(Math.ceil(bits.length / 8) * 8, '0');
+    const strip = Uint8Array.from(bits.match(/.{8}/g)!, (byte) => parseInt(byte, 2));
+    const err = await problem(grey({ 259: 5 }, strip));
+    expect(err).toBeInstanceOf(UndecodableImage);
+    expect((err as UndecodableImage).detail).toMatch(/LZW code 300 is not in the table/);
+  });
+
+  it('a compressed strip that decompresses to fewer bytes than its rows is a 400', async () => {
+    const err = await problem(grey({ 259: 8 }, deflateSync(Buffer.alloc(40))));
+    expect(err).toBeInstanceOf(UndecodableImage);
+    expect((err as UndecodableImage).detail).toMatch(/decompresses to 40 of its 64 bytes/);
+  });
+});
+
+describe('TIFF damage and bombs', () => {
+  it('a Deflate strip that inflates far beyond its share of the image: 400, without inflating it all', async () => {
+    const bomb = grey({ 259: 8 }, deflateSync(Buffer.alloc(16 * 2 ** 20)));
+    expect(bomb.length).toBeLessThan(50_000);
+    const before = process.memoryUsage().arrayBuffers;
+    const err = await problem(bomb);
+    expect(err).toBeInstanceOf(UndecodableImage);
+    expect((err as UndecodableImage).detail).toMatch(/inflates to more than the 64 bytes of its share/);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(8 * 2 ** 20);
+  });
+
+  it('a JPEG strip whose frame is larger than the strip: 400', async () => {
+    const file = Buffer.from(fx('6-tiff-jpeg.tif'));
+    const sof = file.indexOf(Buffer.from([0xff, 0xc0]));
+    file.writeUInt16BE(60_000, sof + 5);
+    file.writeUInt16BE(60_000, sof + 7);
+    const err = await problem(file);
+    expect(err).toBeInstanceOf(UndecodableImage);
+    expect((err as UndecodableImage).detail).toMatch(/strip holds a 60000x60000 JPEG frame/);
+  });
+
+  it('strips missing from the table, or shorter than their rows: 400', async () => {
+    expect(await problem(grey({ 278: 4 }))).toBeInstanceOf(UndecodableImage); // 2 strips needed, 1 listed
+    expect(await problem(grey({}, new Uint8Array(40)))).toBeInstanceOf(UndecodableImage);
+    const cut = fx('2-tiff-none.tif');
+    expect(await problem(cut.subarray(0, 300))).toBeInstanceOf(UndecodableImage);
+  });
+
+  it('huge dimensions are a 413 even when the strip table is damaged too', async () => {
+    const err = await problem(grey({ 256: 60_000, 257: 60_000, 278: 60_000 }, new Uint8Array(3)));
+    expect(err).toBeInstanceOf(ImageTooLarge);
+  });
+});
