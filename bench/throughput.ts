@@ -18,14 +18,14 @@
  *
  * Env: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONCURRENCY (1,16,64),
  * BENCH_SERVERS (specserve,naive,ceiling), BENCH_OVERLOAD_CONNECTIONS (512; 0 skips),
- * BENCH_OVERLOAD_SECONDS (= BENCH_SECONDS), BENCH_TIMEOUT_SECONDS (10, per request),
+ * BENCH_OVERLOAD_SECONDS (= BENCH_SECONDS), BENCH_OVERLOAD_MAX_QUEUE (64), BENCH_TIMEOUT_SECONDS (10, per request),
  * BENCH_COMPUTE_SECONDS (2 per batch size; 0 skips the compute ceiling), WORKERS (cores, for the
  * compute ceiling and passed to specserve), BENCH_OUT (write the results as JSON there),
  * BENCH_START_TIMEOUT_SECONDS (120), BENCH_NODE_ARGS (node flags for the servers, e.g. --cpu-prof --cpu-prof-dir=DIR).
  * When MODEL_STORE is unset, specserve gets a temporary store holding only mnist (a link to
  * model-store/mnist), so that it loads exactly the naive server's model and RSS compares fairly.
  */
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_MODEL_STORE, PROJECT_ROOT } from '../src/paths';
@@ -41,6 +41,8 @@ const WARMUP_SECONDS = envNumber('BENCH_WARMUP_SECONDS', 2, 0);
 const CONCURRENCY = envIntegers('BENCH_CONCURRENCY', [1, 16, 64]);
 const OVERLOAD_CONNECTIONS = envNumber('BENCH_OVERLOAD_CONNECTIONS', 512, 0);
 const OVERLOAD_SECONDS = envNumber('BENCH_OVERLOAD_SECONDS', SECONDS, 1);
+/** The overload run's max_queue: small, so the server must shed load with 503 rather than queue it. */
+const OVERLOAD_MAX_QUEUE = envNumber('BENCH_OVERLOAD_MAX_QUEUE', 64, 1);
 const TIMEOUT_SECONDS = envNumber('BENCH_TIMEOUT_SECONDS', 10, 1);
 const START_TIMEOUT_MS = envNumber('BENCH_START_TIMEOUT_SECONDS', 120, 1) * 1000;
 /** Node flags for every server, space-separated: profile with BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
@@ -100,11 +102,16 @@ async function warmUp(server: RunningServer, target: Target): Promise<void> {
 const progress = (r: Row) =>
   console.error(`  ${r.server} c=${r.connections}: ${r.reqPerSec.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, errors ${r.errors}, peak RSS ${r.peakRssMb.toFixed(0)} MB`);
 
-/** The store specserve serves: MODEL_STORE if set, else a temporary one linking only mnist. */
-function modelStore(): { store: string; cleanup(): void } {
+/**
+ * The store specserve serves: MODEL_STORE if set, else a temporary one linking only mnist's
+ * version 1, with a config.yaml when `maxQueue` is given (the overload run's small queue).
+ */
+function modelStore(maxQueue?: number): { store: string; cleanup(): void } {
   if (process.env.MODEL_STORE?.trim()) return { store: path.resolve(process.env.MODEL_STORE.trim()), cleanup: () => undefined };
   const dir = mkdtempSync(path.join(os.tmpdir(), 'specserve-bench-store-'));
-  symlinkSync(path.join(DEFAULT_MODEL_STORE, 'mnist'), path.join(dir, 'mnist'), 'dir');
+  mkdirSync(path.join(dir, 'mnist'));
+  symlinkSync(path.join(DEFAULT_MODEL_STORE, 'mnist', '1'), path.join(dir, 'mnist', '1'), 'dir');
+  if (maxQueue !== undefined) writeFileSync(path.join(dir, 'mnist', 'config.yaml'), `dynamic_batching: { max_queue: ${maxQueue} }\n`);
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   process.once('exit', cleanup); // also after Ctrl-C, which exits without unwinding main()
   return { store: dir, cleanup };
@@ -144,14 +151,16 @@ async function main(): Promise<void> {
     let overload: Row | undefined;
     const specserve = list.find((t) => t.name === 'specserve');
     if (specserve && OVERLOAD_CONNECTIONS > 0) {
-      console.error(`specserve: overload at c=${OVERLOAD_CONNECTIONS} on a fresh server`);
-      const server = await start(specserve, store);
+      console.error(`specserve: overload at c=${OVERLOAD_CONNECTIONS} on a fresh server with max_queue ${OVERLOAD_MAX_QUEUE}`);
+      const small = modelStore(OVERLOAD_MAX_QUEUE);
+      const server = await start(specserve, small.store);
       try {
         await warmUp(server, specserve);
         await sleep(500);
         overload = { server: 'specserve', ...(await load(server, specserve, OVERLOAD_CONNECTIONS, OVERLOAD_SECONDS)) };
       } finally {
         await server.stop();
+        small.cleanup();
       }
     }
 
