@@ -1,12 +1,18 @@
 #!/usr/bin/env node
 import { type CliIo, type Command, UsageError } from './command';
+import { evaluateCommand } from './evaluate';
 import { pullCommand } from './pull';
+import { trainCommand } from './train';
 
 /**
- * `specserve <command> [args]`. One row per subcommand; `train` and `evaluate` are to join it.
+ * `specserve <command> [args]`. One row per subcommand.
  * Exit codes: 0 done, 1 the command failed (message on stderr), 2 bad arguments (message and usage).
  */
-const COMMANDS: ReadonlyMap<string, Command> = new Map([['pull', pullCommand]]);
+const COMMANDS: ReadonlyMap<string, Command> = new Map([
+  ['pull', pullCommand],
+  ['train', trainCommand],
+  ['evaluate', evaluateCommand],
+]);
 
 export function usage(): string {
   const width = Math.max(...[...COMMANDS.keys()].map((n) => n.length));

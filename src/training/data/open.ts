@@ -1,0 +1,17 @@
+import type { DataConfig } from './config';
+import { openCsvSource } from './csv-source';
+import type { DataSource } from './dataset';
+import { openFolderSource } from './folder-source';
+import { openIdxSource } from './idx-source';
+
+/** The data source a data config describes (its files are listed or read here; images are not decoded). */
+export function openDataSource(config: DataConfig): DataSource {
+  switch (config.source) {
+    case 'idx':
+      return openIdxSource(config);
+    case 'folder':
+      return openFolderSource(config);
+    case 'csv':
+      return openCsvSource(config);
+  }
+}

@@ -1,0 +1,36 @@
+import { DEFAULT_IMAGE_LIMITS, mnistDigitInput, prepareInput, rgbaToGray, type ImageLimits } from '../../images';
+import type { RgbaImage } from '../../images/decode';
+import { resizeInput } from '../../images/resize';
+import type { Signature } from './dataset';
+
+/**
+ * Training inputs are made by the server's own preprocessing, so a model sees in training exactly
+ * what it will see when served:
+ *  - image files (folder and CSV sources) go through `prepareInput` (decode + recipe), unchanged;
+ *  - IDX pixels are already decoded, so they skip only the decoding step: `preparePixels` runs the
+ *    same recipe functions `prepareInput` dispatches to (mnistDigitInput on the luma of the image,
+ *    resizeInput on the RGBA image). A test checks that an IDX image gives the same input as a
+ *    PNG of its pixels through prepareInput.
+ */
+
+/** The limits the server applies by default; training images are held to the same. */
+export const TRAINING_IMAGE_LIMITS: ImageLimits = DEFAULT_IMAGE_LIMITS;
+
+/** An image file's bytes -> the model input (throws the server's typed image errors). */
+export function prepareFile(bytes: Uint8Array, signature: Signature): Promise<Float32Array> {
+  return prepareInput(bytes, signature, TRAINING_IMAGE_LIMITS);
+}
+
+/** Decoded RGBA pixels -> the model input, by the same recipe as prepareInput (see above). */
+export function preparePixels(rgba: RgbaImage, { preprocessing, input }: Signature): Float32Array {
+  switch (preprocessing.recipe) {
+    case 'mnist-digit':
+      return mnistDigitInput(rgbaToGray(rgba));
+    case 'resize':
+      return resizeInput(rgba, input.shape, preprocessing);
+    default: {
+      const unknown: never = preprocessing;
+      throw new Error(`Unknown preprocessing recipe ${JSON.stringify(unknown)}`);
+    }
+  }
+}
