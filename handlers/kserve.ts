@@ -12,6 +12,7 @@ import { VersionNotFound } from '../src/inference/manager';
 import type { Servable } from '../src/inference/servable';
 import { inferOutputs, type InferOutputTensor, type InferRequest, readInferInputs, requestedOutputs } from '../src/protocols/infer';
 import { modelSignature } from '../src/protocols/signature';
+import { checkFiniteOutputs } from '../src/protocols/tensor';
 
 interface ModelParams {
   name: string;
@@ -88,6 +89,7 @@ async function runInfer(servable: Servable, request: InferRequest, context: Hand
   const inputs = readInferInputs(request, servable.metadata, context.maxBatchInstances);
   const requested = requestedOutputs(request, servable.metadata);
   const rows = await servable.predict(inputs.map((tensor) => ({ tensor })));
+  checkFiniteOutputs(rows, (i) => `inputs[0] ('${request.inputs[0]!.name}'), example ${i}`);
   return {
     model_name: servable.name,
     model_version: String(servable.version),

@@ -10,6 +10,7 @@ import { readExamples } from '../src/protocols/examples';
 import { checkBatchSize } from '../src/protocols/limits';
 import { rankClasses } from '../src/protocols/ranking';
 import { modelSignature, type TensorSpec } from '../src/protocols/signature';
+import { checkFiniteOutputs } from '../src/protocols/tensor';
 import { classifyBatch, DEFAULT_SIGNATURE, predictBatch, type TfBatch, type TfRequestBody } from '../src/protocols/tf-request';
 
 interface ModelParams {
@@ -77,10 +78,12 @@ export const getModelVersionMetadata = modelMetadata;
 
 // ---- predict and classify ----------------------------------------------------------------
 
-/** Reads a batch's examples (after the batch limit) and runs them as one predict call. */
+/** Reads a batch's examples (after the batch limit) and runs them as one predict call; 400 for a non-finite output. */
 async function runBatch(servable: Servable, batch: TfBatch, context: HandlerContext): Promise<Float32Array[]> {
   checkBatchSize(batch.items.length, context.maxBatchInstances);
-  return servable.predict(readExamples(batch.items, servable.metadata, batch.where));
+  const rows = await servable.predict(readExamples(batch.items, servable.metadata, batch.where));
+  checkFiniteOutputs(rows, (i) => `${batch.where}[${i}]`);
+  return rows;
 }
 
 type PredictParams = ModelParams & { body: TfRequestBody };

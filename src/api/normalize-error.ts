@@ -18,6 +18,23 @@ function isBodyParserError(err: unknown): err is BodyParserError {
   return err instanceof Error && typeof (err as Partial<BodyParserError>).type === 'string' && typeof (err as Partial<BodyParserError>).status === 'number';
 }
 
+/** What http-errors marks on an error it gives a status to: `expose` says its message is meant for the client. */
+interface ExposedHttpError extends Error {
+  status: number;
+  expose: true;
+}
+
+/**
+ * A 4xx error from http-errors without body-parser's `type`: body-parser hands on a failed
+ * decompression (`Content-Encoding: gzip` / `br` / `deflate` over corrupt bytes) as zlib's own error
+ * with only `status: 400` and `expose: true` added.
+ */
+function isExposedClientError(err: unknown): err is ExposedHttpError {
+  if (!(err instanceof Error)) return false;
+  const { status, expose } = err as Partial<ExposedHttpError>;
+  return expose === true && typeof status === 'number' && status >= 400 && status < 500;
+}
+
 /**
  * Turns the errors of the libraries under the HTTP layer (the spec validator, body-parser) into
  * the project's typed errors. Returns the error unchanged when it is already typed, or unknown
@@ -50,6 +67,14 @@ export function normalizeError(err: unknown, method: string, path: string): unkn
     if (err.type === 'entity.too.large') return new PayloadTooLarge('The JSON body is larger than the limit.');
     if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') return new UnsupportedMediaType(err.message);
     if (err.status >= 400 && err.status < 500) return new BadRequest(err.message);
+  }
+  if (isExposedClientError(err)) {
+    if (err.status === 413) return new PayloadTooLarge(err.message);
+    if (err.status === 415) return new UnsupportedMediaType(err.message);
+    // Other 4xx statuses are not in the document's responses: a 400 with the message.
+    const { code } = err as { code?: unknown };
+    const decompression = typeof code === 'string' && /^(Z_|ERR__)/.test(code); // zlib's and brotli's codes
+    return new BadRequest(decompression ? `The body does not decompress as its Content-Encoding says: ${err.message}.` : `The request could not be read: ${err.message}.`);
   }
   return err;
 }

@@ -9,6 +9,9 @@ export interface FlatTensor {
 /** Most nesting levels a tensor in a request may have. */
 export const MAX_RANK = 32;
 
+/** The largest finite FP32 value: a number that rounds past it becomes Infinity in the tensor. */
+export const FP32_MAX = 3.4028234663852886e38;
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
@@ -40,6 +43,9 @@ export function flattenNested(value: unknown, where: string): FlatTensor {
     if (depth === shape.length) {
       if (typeof node !== 'number' || !Number.isFinite(node)) {
         throw new BadRequest(`${where}${path}: expected a finite number, got ${describe(node)}.`);
+      }
+      if (!Number.isFinite(Math.fround(node))) {
+        throw new BadRequest(`${where}${path}: ${node} is outside the FP32 range (at most ${FP32_MAX} in magnitude).`);
       }
       values.push(node);
       return;
@@ -100,4 +106,18 @@ export function splitBatch({ shape, values }: FlatTensor, inputShape: readonly n
   const count = checkBatchShape(shape, inputShape, where);
   const size = values.length / count;
   return Array.from({ length: count }, (_, i) => values.slice(i * size, (i + 1) * size));
+}
+
+/**
+ * 400 unless every output row is finite. FP32 inputs within range can still overflow inside the
+ * model (e.g. values near 3.4e38 give NaN scores), which JSON cannot carry (it would write null);
+ * `where(i)` names the example of row i.
+ */
+export function checkFiniteOutputs(rows: readonly Float32Array[], where: (i: number) => string): void {
+  const i = rows.findIndex((row) => !row.every(Number.isFinite));
+  if (i >= 0) {
+    throw new BadRequest(
+      `${where(i)}: the model's output is not a number (NaN or Infinity): the input values are too large for FP32 arithmetic. Send values in the range the model was trained on.`,
+    );
+  }
 }
