@@ -145,3 +145,15 @@ describe('PNG Adam7 interlacing', () => {
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 2 ** 20);
   });
 });
+
+describe('image data too short for the declared size', () => {
+  it('is refused as undecodable before pngjs builds a mostly blank picture', async () => {
+    // 7.png (28x28) with its header saying 6000x6000: 200 bytes of data cannot inflate to 36 MB.
+    const png = Buffer.from(readFileSync(path.join(FIXTURES, 'mnist', '7.png')));
+    png.writeUInt32BE(6000, 16);
+    png.writeUInt32BE(6000, 20);
+    png.writeUInt32BE(crc32(png.subarray(12, 29)) >>> 0, 29);
+    await expect(decodeToRgba(png, ANY_SIZE)).rejects.toThrow(UndecodableImage);
+    await expect(decodeToRgba(png, ANY_SIZE)).rejects.toThrow(/cannot hold the 6000x6000 image/);
+  });
+});

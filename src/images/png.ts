@@ -28,7 +28,15 @@ export function probePng(b: Uint8Array): Probe {
     decode: async () => {
       // pngjs bounds the inflated size of a non-interlaced image, but inflates an interlaced one with
       // no limit: a few MB of zeros could inflate to gigabytes. Check that bound first.
-      if (interlace === 1) checkInflatedSize(b, adam7Bytes(width, height, rowBits));
+      const inflated = interlace === 1 ? adam7Bytes(width, height, rowBits) : height * (1 + Math.ceil(rowBits(width) / 8));
+      // Deflate cannot expand data more than about 1032:1, so image data much shorter than that
+      // cannot hold the image its header declares: refuse it here rather than have pngjs build
+      // (slowly, at full size) a mostly blank picture from a few bytes.
+      const stored = idatChunks(b).reduce((n, chunk) => n + chunk.length, 0);
+      if (stored * MAX_DEFLATE_RATIO < inflated) {
+        throw new Error(`${stored} bytes of image data cannot hold the ${width}x${height} image the header declares (truncated?)`);
+      }
+      if (interlace === 1) checkInflatedSize(b, inflated);
       return jimpDecode('png', asBuffer(b));
     },
   };
@@ -54,14 +62,23 @@ export function adam7Bytes(width: number, height: number, rowBits: (w: number) =
   return total;
 }
 
-/** Inflates the IDAT stream with `limit` as the most output allowed; throws when it would exceed it. */
-function checkInflatedSize(b: Uint8Array, limit: number): void {
+/** The best compression deflate can reach (258-byte matches coded in about 2 bits), rounded up. */
+const MAX_DEFLATE_RATIO = 1032;
+
+/** The IDAT chunks' data, in order (cut short where the file is). */
+function idatChunks(b: Uint8Array): Uint8Array[] {
   const idat: Uint8Array[] = [];
   for (let at = 8; at + 12 <= b.length; ) {
     const length = u32be(b, at);
     if (startsWith(b, ascii('IDAT'), at + 4)) idat.push(b.subarray(at + 8, Math.min(b.length, at + 8 + length)));
     at += 12 + length;
   }
+  return idat;
+}
+
+/** Inflates the IDAT stream with `limit` as the most output allowed; throws when it would exceed it. */
+function checkInflatedSize(b: Uint8Array, limit: number): void {
+  const idat = idatChunks(b);
   try {
     inflateSync(Buffer.concat(idat), { maxOutputLength: Math.max(1, limit) });
   } catch (err) {
