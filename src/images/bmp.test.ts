@@ -1,27 +1,8 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { UndecodableImage, UnsupportedImage } from '../errors/errors';
 import { decodeToGray, decodeToRgba } from './decode';
+import { ANY_SIZE, darkDigit, fx, grayDiff, problem } from '../../test/support/format-fixtures';
 
-// Fixtures: test/fixtures/formats/, made by scripts/make-format-fixtures.sh (see SOURCES.md there).
-const FIXTURES = path.join(__dirname, '..', '..', 'test', 'fixtures');
-const fx = (name: string) => readFileSync(path.join(FIXTURES, 'formats', name));
-const ANY_SIZE = { maxPixels: 40_000_000, minSide: 1 };
 
-/** MNIST digit d as dark ink on white paper, grey 0..1. */
-async function darkDigit(d: number) {
-  const g = await decodeToGray(readFileSync(path.join(FIXTURES, 'mnist', `${d}.png`)), ANY_SIZE);
-  return { ...g, data: g.data.map((v) => 1 - v) };
-}
-
-function grayDiff(a: { data: Float32Array }, b: { data: Float32Array }): number {
-  expect(a.data.length).toBe(b.data.length);
-  let s = 0;
-  for (let i = 0; i < a.data.length; i++) s += Math.abs(a.data[i]! - b.data[i]!);
-  return s / a.data.length;
-}
-
-const problem = (bytes: Uint8Array) => decodeToGray(bytes, ANY_SIZE).catch((e: unknown) => e);
 
 /**
  * A BMP with a 40-byte header, then the bit-field masks given, a palette of (r, g, b) entries and the

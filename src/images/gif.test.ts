@@ -1,28 +1,10 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { Jimp, defaultFormats } from 'jimp';
 import { UndecodableImage } from '../errors/errors';
 import { decodeToGray, decodeToRgba } from './decode';
 import { lzwDecode } from './gif-lzw';
 import { sniffImage } from './sniff';
+import { ANY_SIZE, darkDigit, fx, grayDiff } from '../../test/support/format-fixtures';
 
-// Fixtures: test/fixtures/formats/, made by scripts/make-format-fixtures.sh (see SOURCES.md there).
-const FIXTURES = path.join(__dirname, '..', '..', 'test', 'fixtures');
-const fx = (name: string) => readFileSync(path.join(FIXTURES, 'formats', name));
-const ANY_SIZE = { maxPixels: 40_000_000, minSide: 1 };
-
-/** MNIST digit d as dark ink on white paper, grey 0..1. */
-async function darkDigit(d: number) {
-  const g = await decodeToGray(readFileSync(path.join(FIXTURES, 'mnist', `${d}.png`)), ANY_SIZE);
-  return { ...g, data: g.data.map((v) => 1 - v) };
-}
-
-function grayDiff(a: { data: Float32Array }, b: { data: Float32Array }): number {
-  expect(a.data.length).toBe(b.data.length);
-  let s = 0;
-  for (let i = 0; i < a.data.length; i++) s += Math.abs(a.data[i]! - b.data[i]!);
-  return s / a.data.length;
-}
 
 /** Offsets of the image descriptors (0x2c after the header, colour table and extensions) of a GIF. */
 function imageDescriptors(gif: Buffer): number[] {
