@@ -19,10 +19,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { PROJECT_ROOT } from '../src/paths';
+import { freePort } from '../bench/lib/children';
+import { mulberry32 } from '../src/training/prng';
 
 const TOTAL = Number(process.env.SOAK_TOTAL ?? 100_000);
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 16);
@@ -145,18 +146,6 @@ function buildMix(): Kind[] {
   return kinds.map((k) => ({ ...k, method: 'POST' as const }));
 }
 
-/** mulberry32: a small seeded PRNG, so every run sends the same sequence. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function picker(kinds: Kind[], random: () => number): () => Kind {
   const total = kinds.reduce((sum, k) => sum + k.weight, 0);
   return () => {
@@ -189,16 +178,6 @@ function send(agent: http.Agent, port: number, kind: Kind): Promise<Answer> {
 }
 
 // ---- server --------------------------------------------------------------------------------
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-    probe.on('error', reject);
-  });
-}
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -273,7 +252,7 @@ function judge(kind: Kind, answer: Answer): Outcome {
 async function main(): Promise<void> {
   if (!existsSync(SERVER)) throw new Error(`${path.relative(process.cwd(), SERVER)} does not exist: run \`npm run build\` first (or \`npm run soak\`).`);
   const kinds = buildMix();
-  const next = picker(kinds, prng(SEED));
+  const next = picker(kinds, mulberry32(SEED));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const server = spawn(process.execPath, [SERVER], {

@@ -6,9 +6,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fixture } from '../support/service';
+import { freePort } from '../../bench/lib/children';
 
 const ROOT = path.join(__dirname, '..', '..');
 const DIGIT = fixture('mnist', '7.png');
@@ -18,16 +18,6 @@ const BODY = Buffer.concat([
   DIGIT,
   Buffer.from(`\r\n--${BOUNDARY}--\r\n`),
 ]);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-    probe.on('error', reject);
-  });
-}
 
 type Outcome = { kind: 'answered'; status: number; digit?: number } | { kind: 'refused' } | { kind: 'dropped'; error: string };
 
