@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Service } from './bootstrap';
 import { log } from './log';
 
@@ -6,7 +6,7 @@ import { log } from './log';
  * Graceful shutdown, in the order load balancers and clients need it:
  * 1. readiness answers 503 at once, so a balancer stops routing here;
  * 2. the listener closes: no new connections; idle keep-alive connections are closed, busy ones
- *    close after their current answer;
+ *    close after their current answer (it carries `Connection: close`);
  * 3. every accepted request (including inputs queued for the workers) is answered;
  * 4. models are unloaded and the workers stopped.
  * If accepted requests are still running after `graceMs`, their connections are cut and the
@@ -15,6 +15,11 @@ import { log } from './log';
 export async function shutDown(server: Server, service: Pick<Service, 'lifecycle' | 'close'>, graceMs: number): Promise<boolean> {
   service.lifecycle.draining = true;
   const started = Date.now();
+  // Keep-alive clients would otherwise keep their busy connections open with request after request,
+  // and close() would wait for the whole grace period: every answer from now on ends its connection.
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (!res.headersSent) res.setHeader('Connection', 'close');
+  });
   const drained = new Promise<boolean>((resolve) => server.close(() => resolve(true)));
   server.closeIdleConnections();
   let timer: NodeJS.Timeout | undefined;

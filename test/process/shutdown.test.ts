@@ -5,7 +5,7 @@
  * apart from a drop, so the server's own log is the witness); the process exits 0.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import path from 'node:path';
 import { fixture } from '../support/service';
 import { freePort } from '../../bench/lib/children';
@@ -21,11 +21,14 @@ const BODY = Buffer.concat([
 
 type Outcome = { kind: 'answered'; status: number; digit?: number } | { kind: 'refused' } | { kind: 'dropped'; error: string };
 
-/** One request on a fresh connection, so "refused at connect" and "dropped after accepting" differ. */
-function classify(port: number): Promise<Outcome> {
+/**
+ * One request, on a fresh connection or on `agent`'s kept-alive ones (a keep-alive client must be
+ * told to close, or the server would wait for it until the grace period ends).
+ */
+function classify(port: number, agent: Agent | false): Promise<Outcome> {
   return new Promise((resolve) => {
     const req = request(
-      { host: '127.0.0.1', port, path: '/mnist/classify', method: 'POST', agent: false, headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, 'content-length': BODY.length } },
+      { host: '127.0.0.1', port, path: '/mnist/classify', method: 'POST', agent, headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, 'content-length': BODY.length } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -77,10 +80,11 @@ it('SIGTERM under load: no accepted request fails, exit code 0', async () => {
     await waitReady(port, child);
     const outcomes: Outcome[] = [];
     let stopping = false;
-    const client = async () => {
+    const keepAlive = new Agent({ keepAlive: true, maxSockets: 4 });
+    const client = async (_: unknown, i: number) => {
       // Keep sending until the server refuses connections (it has closed its listener).
       for (;;) {
-        const outcome = await classify(port);
+        const outcome = await classify(port, i % 2 === 0 ? false : keepAlive);
         outcomes.push(outcome);
         if (outcome.kind === 'refused') return;
         if (outcome.kind === 'dropped' && stopping) return;
@@ -107,7 +111,9 @@ it('SIGTERM under load: no accepted request fails, exit code 0', async () => {
     // The rest never reached the server: refused at connect, or reset in the accept backlog.
     expect(outcomes.filter((o) => o.kind !== 'answered').length).toBeGreaterThan(0);
     expect(stderr).not.toMatch(/"level":"error"/);
+    // Drained well within the grace period although half the clients keep their connections alive.
     expect(lines.find((line) => line.msg === 'shut down')).toMatchObject({ clean: true });
+    keepAlive.destroy();
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }
