@@ -1,11 +1,11 @@
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { DataConfig } from './config';
 import { ConfigError } from './yaml-config';
 import { CsvError, parseCsv } from './csv';
 import type { DataSource, Example, Fingerprint } from './dataset';
 import { filesFingerprint, listingFingerprint, sha256Text } from './fingerprint';
-import { prepareFile } from './prepare';
+import { imageFileLoader } from './prepare';
 
 /**
  * Multi-label data as in the seed FastAPI tutorial: a CSV with one row per image, a column naming
@@ -82,9 +82,6 @@ export function openCsvSource(config: DataConfig): DataSource {
   const csvFile = config.csv_path!;
   const main = readCsvExamples(config, 'csv_path', csvFile);
   const test = config.test_path ? readCsvExamples(config, 'test_path', config.test_path) : undefined;
-  const fileOf = new Map<Example, string>();
-  main.examples.forEach((e, i) => fileOf.set(e, main.files[i]!));
-  test?.examples.forEach((e, i) => fileOf.set(e, test.files[i]!));
   const labels = config.targets!;
   if (labels.length < 1) throw new ConfigError(config.file, 'targets', 'needs at least one column');
 
@@ -97,17 +94,7 @@ export function openCsvSource(config: DataConfig): DataSource {
     description: `CSV ${csvFile} (${main.examples.length} images, ${labels.length} targets) with images in ${config.images_base_path}${
       test ? `; test CSV ${config.test_path} (${test.examples.length})` : ''
     }`,
-    loader(signature) {
-      return async (example) => {
-        const file = fileOf.get(example);
-        if (!file) throw new Error(`no file for example ${example.id}`);
-        try {
-          return await prepareFile(await fs.readFile(file), signature);
-        } catch (e) {
-          throw new Error(`${file}: ${(e as Error).message}`);
-        }
-      };
-    },
+    loader: imageFileLoader(main, test),
     async fingerprint(): Promise<Fingerprint> {
       const csvs: Record<string, string> = { [path.basename(csvFile)]: csvFile };
       if (config.test_path) csvs[`test:${path.basename(config.test_path)}`] = config.test_path;

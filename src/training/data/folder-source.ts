@@ -1,10 +1,10 @@
-import { promises as fs, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { DataConfig } from './config';
 import { ConfigError } from './yaml-config';
 import { IMAGE_EXTENSIONS, type DataSource, type Example, type Fingerprint } from './dataset';
 import { listingFingerprint, sha256Text } from './fingerprint';
-import { prepareFile } from './prepare';
+import { imageFileLoader } from './prepare';
 
 /**
  * An image folder with one sub-folder per class, as Keras' image_dataset_from_directory reads it:
@@ -93,9 +93,6 @@ export function openFolderSource(config: DataConfig): DataSource {
   }
   const main = scan(config, 'images_base_path', root, labels, false);
   const test = config.test_path ? scan(config, 'test_path', config.test_path, labels, true) : undefined;
-  const fileOf = new Map<Example, string>();
-  main.examples.forEach((e, i) => fileOf.set(e, main.files[i]!));
-  test?.examples.forEach((e, i) => fileOf.set(e, test.files[i]!));
 
   return {
     kind: 'folder',
@@ -104,17 +101,7 @@ export function openFolderSource(config: DataConfig): DataSource {
     examples: main.examples,
     ...(test ? { testExamples: test.examples } : {}),
     description: `image folder ${root} (${main.examples.length} images in ${labels.length} class folders)${test ? `; test folder ${config.test_path} (${test.examples.length})` : ''}`,
-    loader(signature) {
-      return async (example) => {
-        const file = fileOf.get(example);
-        if (!file) throw new Error(`no file for example ${example.id}`);
-        try {
-          return await prepareFile(await fs.readFile(file), signature);
-        } catch (e) {
-          throw new Error(`${file}: ${(e as Error).message}`);
-        }
-      };
-    },
+    loader: imageFileLoader(main, test),
     async fingerprint(): Promise<Fingerprint> {
       const images = await listingFingerprint(root, main.files);
       if (!test) return { sha256: images.sha256, method: images.method, files: images.files, bytes: images.bytes };

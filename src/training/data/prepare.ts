@@ -1,7 +1,8 @@
 import { DEFAULT_IMAGE_LIMITS, mnistDigitInput, prepareInput, rgbaToGray, type ImageLimits } from '../../images';
 import type { RgbaImage } from '../../images/decode';
 import { resizeInput } from '../../images/resize';
-import type { Signature } from './dataset';
+import { promises as fs } from 'node:fs';
+import type { DataSource, Example, Signature } from './dataset';
 
 /**
  * Training inputs are made by the server's own preprocessing, so a model sees in training exactly
@@ -19,6 +20,24 @@ export const TRAINING_IMAGE_LIMITS: ImageLimits = DEFAULT_IMAGE_LIMITS;
 /** An image file's bytes -> the model input (throws the server's typed image errors). */
 export function prepareFile(bytes: Uint8Array, signature: Signature): Promise<Float32Array> {
   return prepareInput(bytes, signature, TRAINING_IMAGE_LIMITS);
+}
+
+/**
+ * The `loader` of a source whose examples are image files (folder and CSV sources): each example
+ * is read from its file when its batch is made, and an error names the file.
+ */
+export function imageFileLoader(...sets: ({ examples: Example[]; files: string[] } | undefined)[]): DataSource['loader'] {
+  const fileOf = new Map<Example, string>();
+  for (const set of sets) set?.examples.forEach((e, i) => fileOf.set(e, set.files[i]!));
+  return (signature) => async (example) => {
+    const file = fileOf.get(example);
+    if (!file) throw new Error(`no file for example ${example.id}`);
+    try {
+      return await prepareFile(await fs.readFile(file), signature);
+    } catch (e) {
+      throw new Error(`${file}: ${(e as Error).message}`);
+    }
+  };
 }
 
 /** Decoded RGBA pixels -> the model input, by the same recipe as prepareInput (see above). */
