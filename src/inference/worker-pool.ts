@@ -142,7 +142,10 @@ export class WorkerPool {
   /** Inputs waiting per loaded version, as `name/version`. */
   queueDepths(): Map<string, number> {
     const depths = new Map<string, number>();
-    for (const { stored, queue } of this.entries.values()) depths.set(`${stored.name}/${stored.version}`, (depths.get(`${stored.name}/${stored.version}`) ?? 0) + queue.length);
+    for (const { stored, queue } of this.entries.values()) {
+      const key = `${stored.name}/${stored.version}`;
+      depths.set(key, (depths.get(key) ?? 0) + queue.length);
+    }
     return depths;
   }
 
