@@ -20,10 +20,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { PROJECT_ROOT } from '../src/paths';
 import { freePort } from '../bench/lib/children';
 import { mulberry32 } from '../src/training/prng';
+import { pngClaiming } from '../test/support/png-bytes';
 
 const TOTAL = Number(process.env.SOAK_TOTAL ?? 100_000);
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 16);
@@ -82,23 +82,6 @@ const json = (value: unknown) => ({ headers: { 'Content-Type': 'application/json
 const rawJson = (text: string) => ({ headers: { 'Content-Type': 'application/json' }, body: Buffer.from(text) });
 
 const argmax = (row: unknown): number => (Array.isArray(row) ? row.indexOf(Math.max(...(row as number[]))) : -1);
-
-/** A PNG whose header claims width x height (CRC correct) over a tiny IDAT: refused (413) before decoding. */
-function pngClaiming(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(zlib.crc32(body) >>> 0, 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 0, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(Buffer.alloc(64))), chunk('IEND', Buffer.alloc(0))]);
-}
 
 /** A 28x28 digit as numbers 0..1 (the 7 of the fixtures, drawn as a bar and a stroke). */
 function digitPixels(): number[][] {

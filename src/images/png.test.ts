@@ -5,16 +5,8 @@ import { UndecodableImage } from '../errors/errors';
 import { decodeToGray, decodeToRgba } from './decode';
 import { adam7Bytes } from './png';
 import { ANY_SIZE, darkDigit, FIXTURES, fx, grayDiff } from '../../test/support/format-fixtures';
+import { pngChunk } from '../../test/support/png-bytes';
 
-
-function chunk(type: string, data: Uint8Array): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  body.copy(out, 4);
-  out.writeUInt32BE(crc32(body) >>> 0, 8 + data.length);
-  return out;
-}
 
 /** A PNG from raw scanlines (each already prefixed with its filter byte). */
 function png(width: number, height: number, depth: number, colourType: number, idat: Uint8Array, interlace = 0): Buffer {
@@ -24,9 +16,9 @@ function png(width: number, height: number, depth: number, colourType: number, i
   ihdr.set([depth, colourType, 0, 0, interlace], 8);
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', idat),
-    chunk('IEND', new Uint8Array(0)),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', idat),
+    pngChunk('IEND', new Uint8Array(0)),
   ]);
 }
 

@@ -4,27 +4,7 @@ import { decodeToGray } from './decode';
 import { ACCEPTED_IMAGE_FORMATS } from './formats';
 import { DEFAULT_IMAGE_LIMITS } from './limits';
 import { sniffImage } from './sniff';
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type: string, data: Uint8Array): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const out = Buffer.alloc(8 + data.length + 4);
-  out.writeUInt32BE(data.length, 0);
-  body.copy(out, 4);
-  out.writeUInt32BE(crc32(body), 8 + data.length);
-  return out;
-}
+import { pngChunk } from '../../test/support/png-bytes';
 
 /** A well-formed grayscale PNG header (correct CRCs) declaring width x height, with `idat` as image data. */
 function pngWithHeader(width: number, height: number, idat: Uint8Array = deflateSync(Buffer.alloc(0))): Buffer {
@@ -35,9 +15,9 @@ function pngWithHeader(width: number, height: number, idat: Uint8Array = deflate
   ihdr[9] = 0; // grayscale
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', idat),
-    chunk('IEND', new Uint8Array(0)),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', idat),
+    pngChunk('IEND', new Uint8Array(0)),
   ]);
 }
 

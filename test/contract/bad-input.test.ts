@@ -1,5 +1,5 @@
-import zlib from 'node:zlib';
 import { jimpOf, solidImage } from '../support/images';
+import { pngClaiming } from '../support/png-bytes';
 import { expectProblem } from '../support/problem';
 import { fixture, useTestService } from '../support/service';
 
@@ -7,29 +7,6 @@ const service = useTestService();
 
 const classify = () => service.request.post('/mnist/classify');
 const seven = () => fixture('mnist', '7.png');
-
-/** A valid PNG header whose IHDR claims width x height, with a correct CRC and a tiny IDAT. */
-function pngClaiming(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(zlib.crc32(body) >>> 0, 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 0, 0, 0, 0], 8); // 8-bit grayscale
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', zlib.deflateSync(Buffer.alloc(64))),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
-
 
 describe('bad uploads to POST /mnist/classify get a problem+json 4xx', () => {
   it('no file at all: 400 naming the missing field', async () => {
