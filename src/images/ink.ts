@@ -56,7 +56,7 @@ function borderMedian(img: GrayImage): number {
     const edgeRow = y < ring || y >= height - ring;
     for (let x = 0; x < width; x++) if (edgeRow || x < ring || x >= width - ring) values.push(data[y * width + x]!);
   }
-  return median(values);
+  return median(Float64Array.from(values));
 }
 
 /** Weakest ink/background contrast (on the 0..1 gray scale) that still counts as a drawn digit. */
@@ -104,6 +104,7 @@ function fitBackground(img: GrayImage, initial: number): Surface {
   let coef = [initial, 0, 0, 0, 0, 0];
   const residual = new Float64Array(n);
   const keep = new Uint8Array(n).fill(1);
+  const kept = new Float64Array(n);
   let sigma = 0;
   for (let iter = 0; iter < 5; iter++) {
     for (let s = 0; s < n; s++) {
@@ -112,15 +113,20 @@ function fitBackground(img: GrayImage, initial: number): Surface {
       residual[s] = values[s]! - fit;
     }
     let m = 0;
-    const kept = new Float64Array(n);
     for (let s = 0; s < n; s++) if (keep[s] === 1) kept[m++] = residual[s]!;
     const centre = median(kept.subarray(0, m));
     for (let s = 0; s < m; s++) kept[s] = abs(kept[s]! - centre);
     sigma = max(1e-3, 1.4826 * median(kept.subarray(0, m)));
+    let changed = false;
     for (let s = 0; s < n; s++) {
       const r = residual[s]! - centre;
-      keep[s] = r <= 2 * sigma && r >= -4 * sigma ? 1 : 0;
+      const k = r <= 2 * sigma && r >= -4 * sigma ? 1 : 0;
+      if (keep[s] !== k) changed = true;
+      keep[s] = k;
     }
+    // The fit depends only on which samples are kept: an unchanged set refits to the same surface,
+    // so every further round would repeat this one exactly. Stopping here gives the same result.
+    if (!changed && iter > 0) break;
     const solved = leastSquares(keep);
     if (solved === undefined) break;
     coef = solved;
@@ -137,20 +143,29 @@ function fitBackground(img: GrayImage, initial: number): Surface {
   return { values: surface, sigma };
 
   function leastSquares(use: Uint8Array): number[] | undefined {
-    const ata = Array.from({ length: K }, () => new Float64Array(K + 1));
+    // Normal equations [AᵀA | Aᵀy], accumulated flat (row-major, K+1 columns), upper triangle only.
+    const W = K + 1;
+    const acc = new Float64Array(K * W);
     let used = 0;
     for (let s = 0; s < n; s++) {
       if (use[s] === 0) continue;
       used++;
+      const o = s * K;
+      const y = values[s]!;
       for (let r = 0; r < K; r++) {
-        const br = basis[s * K + r]!;
-        const row = ata[r]!;
-        for (let col = 0; col < K; col++) row[col]! += br * basis[s * K + col]!;
-        row[K]! += br * values[s]!;
+        const br = basis[o + r]!;
+        const row = r * W;
+        for (let col = r; col < K; col++) acc[row + col]! += br * basis[o + col]!;
+        acc[row + K]! += br * y;
       }
     }
     if (used < 4 * K) return undefined;
-    for (let r = 0; r < K; r++) ata[r]![r]! += 1e-6 * used; // tiny ridge: flat images stay well-posed
+    const ata = Array.from({ length: K }, (_, r) => {
+      const row = acc.slice(r * W, r * W + W);
+      for (let col = 0; col < r; col++) row[col] = acc[col * W + r]!; // mirror the lower triangle
+      row[r]! += 1e-6 * used; // tiny ridge: flat images stay well-posed
+      return row;
+    });
     return solve(ata);
   }
 }
@@ -173,11 +188,41 @@ function solve(m: Float64Array[]): number[] | undefined {
   return m.map((row, r) => row[k]! / row[r]!);
 }
 
-function median(values: ArrayLike<number>): number {
-  if (values.length === 0) return 0;
-  const sorted = Float64Array.from(values).sort();
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+/** Median of `values` (reordered in place); 0 when empty. Quickselect: linear, unlike a sort. */
+function median(values: Float64Array): number {
+  const n = values.length;
+  if (n === 0) return 0;
+  const mid = n >> 1;
+  const upper = select(values, mid);
+  if (n % 2 === 1) return upper;
+  // After selecting `mid`, everything before it is <= it: the lower middle is their maximum.
+  let lower = values[0]!;
+  for (let i = 1; i < mid; i++) if (values[i]! > lower) lower = values[i]!;
+  return (lower + upper) / 2;
+}
+
+/** Hoare's quickselect: reorders `a` so that a[k] is the k-th smallest, smaller ones before it; returns a[k]. */
+function select(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i++] = a[j]!;
+        a[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return a[k]!;
 }
 
 /**
