@@ -57,10 +57,20 @@ interface Pending {
 /** The source file of the worker, next to this one (.js in dist, .ts under ts-jest / ts-node). */
 const WORKER_FILE = path.join(__dirname, `worker-main${path.extname(__filename)}`);
 
+/**
+ * Young generation of each worker's V8 heap. By default V8 sizes it like a main thread's (up to
+ * 3 x 16 MB). A worker's old generation is small (~25 MB live: TF.js and the models' JS objects),
+ * and while the room left under its limit is smaller than the young generation V8 starts a full
+ * mark-compact after every GC: measured ~4 per second per worker under load, and the idle young
+ * generation pages stayed resident. At 12 MB: no full GCs under load, more (cheap) scavenges,
+ * and peak RSS with two workers 320 MB instead of 430 (bench/throughput.ts, docs/performance.md).
+ */
+const WORKER_YOUNG_GENERATION_MB = 12;
+
 function startThread(init: WorkerInit): Worker {
   // This thread's environment as it is now (LOG_LEVEL, LOG_FORMAT, TFJS_BACKEND...): jest, for
   // one, gives each test file its own process.env, which a worker would not see otherwise.
-  const options = { workerData: init, env: { ...process.env } };
+  const options = { workerData: init, env: { ...process.env }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } };
   if (WORKER_FILE.endsWith('.ts')) {
     // Running from sources (tests): the worker compiles its TypeScript as it loads it.
     const code = `require('ts-node').register({ transpileOnly: true, project: ${JSON.stringify(path.join(PROJECT_ROOT, 'tsconfig.json'))} }); require(${JSON.stringify(WORKER_FILE)});`;
