@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import type { Logger } from 'pino';
-import { pinoHttp, type HttpLogger } from 'pino-http';
 import { rootLogger } from '../log';
 import { createRequestContext, type RequestContext, runInRequestContext } from './request-context';
 
 /**
- * Request ids, the per-request context, and one log line per request (pino-http):
+ * Request ids, the per-request context, and one log line per request:
  *
  *   {"level":"info","time":"...","reqId":"...","method":"POST","route":"/v1/models/{name}:predict",
  *    "url":"/v1/models/mnist:predict","status":200,"durationMs":4.21,"model":"mnist","version":1,
@@ -109,34 +107,32 @@ export function requestLine(req: IncomingMessage, res: ServerResponse): RequestL
   return line;
 }
 
-function httpLogger(logger: Logger): HttpLogger {
-  return pinoHttp({
-    logger,
-    genReqId: (req) => contexts.get(req)?.requestId ?? requestIdFor(req.headers['x-request-id']),
-    // Only the request id is bound, not the whole request: no headers (credentials) in the line.
-    quietReqLogger: true,
-    quietResLogger: true,
-    customAttributeKeys: { reqId: 'reqId' },
-    customLogLevel: (req, res, err) => {
-      if (err || res.statusCode >= 500) return 'error';
-      return res.statusCode < 400 && isRoutine(req as OpenApiRequest) ? 'debug' : 'info';
-    },
-    customSuccessMessage: () => 'request completed',
-    customErrorMessage: () => 'request completed',
-    customSuccessObject: (req, res) => requestLine(req, res),
-    customErrorObject: (req, res) => requestLine(req, res),
-  });
+/** Level of a request's line: errors for 5xx, debug for routine successes, info otherwise. */
+function lineLevel(req: IncomingMessage, res: ServerResponse): 'error' | 'info' | 'debug' {
+  if (res.statusCode >= 500) return 'error';
+  return res.statusCode < 400 && isRoutine(req as OpenApiRequest) ? 'debug' : 'info';
 }
 
 /**
- * The request log middleware. It follows the process-wide logger: configureLogging (or a test)
- * may replace it after the app is built.
+ * The request log middleware: one line when the answer is sent or the client goes away. It
+ * follows the process-wide logger (configureLogging, or a test, may replace it after the app is
+ * built), and builds nothing when the line's level is off: pino-http, used before, made a child
+ * logger and a serialized request for every request, a sixth of the main thread's time per
+ * request at LOG_LEVEL=warn, where no line is written (docs/performance.md).
  */
 export function requestLog(): RequestHandler {
-  let current: { root: Logger; middleware: HttpLogger } | undefined;
   return (req, res, next) => {
-    const root = rootLogger();
-    if (current?.root !== root) current = { root, middleware: httpLogger(root) };
-    current.middleware(req, res, next);
+    const done = (): void => {
+      res.off('finish', done);
+      res.off('close', done);
+      const level = lineLevel(req, res);
+      const logger = rootLogger();
+      if (!logger.isLevelEnabled(level)) return;
+      const requestId = contexts.get(req)?.requestId;
+      logger[level]({ reqId: requestId, ...requestLine(req, res) }, 'request completed');
+    };
+    res.on('finish', done);
+    res.on('close', done);
+    next();
   };
 }
