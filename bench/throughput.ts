@@ -2,6 +2,7 @@
  * Throughput of specserve against two yardsticks, over loopback: `npm run bench`.
  *
  *   specserve  node dist/src/server.js, env passed through (WORKERS, MAX_QUEUE, TFJS_BACKEND...)
+ *   unbatched  the same server with mnist's max_batch_size 1 (one predict per input)
  *   naive      bench/baselines/naive-server.ts: express + multer + one predict per request
  *   ceiling    bench/baselines/ceiling-server.ts: node:http answering a constant (HTTP ceiling)
  *
@@ -17,7 +18,7 @@
  * the client takes a good part of one core, which caps every server, the ceiling most of all.
  *
  * Env: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONCURRENCY (1,16,64),
- * BENCH_SERVERS (specserve,naive,ceiling), BENCH_OVERLOAD_CONNECTIONS (512; 0 skips),
+ * BENCH_SERVERS (specserve,unbatched,naive,ceiling), BENCH_OVERLOAD_CONNECTIONS (512; 0 skips),
  * BENCH_OVERLOAD_SECONDS (= BENCH_SECONDS), BENCH_OVERLOAD_MAX_QUEUE (64), BENCH_TIMEOUT_SECONDS (10, per request),
  * BENCH_COMPUTE_SECONDS (2 per batch size; 0 skips the compute ceiling), WORKERS (cores, for the
  * compute ceiling and passed to specserve), BENCH_OUT (write the results as JSON there),
@@ -47,7 +48,7 @@ const TIMEOUT_SECONDS = envNumber('BENCH_TIMEOUT_SECONDS', 10, 1);
 const START_TIMEOUT_MS = envNumber('BENCH_START_TIMEOUT_SECONDS', 120, 1) * 1000;
 /** Node flags for every server, space-separated: profile with BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-const SERVERS = (process.env.BENCH_SERVERS ?? 'specserve,naive,ceiling').split(',').map((s) => s.trim());
+const SERVERS = (process.env.BENCH_SERVERS ?? 'specserve,unbatched,naive,ceiling').split(',').map((s) => s.trim());
 /** Env that shapes specserve's engine, echoed with the results so a run says what it measured. */
 const SERVER_ENV = /^(WORKERS|MAX_|BATCH|QUEUE|REQUEST_TIMEOUT_MS$|TFJS_BACKEND$|MODEL_STORE$)/;
 
@@ -60,11 +61,16 @@ interface Target {
   script: string;
   /** Real servers must answer the digit; the ceiling's constant answer is not checked. */
   checkDigit: boolean;
+  /** specserve only: the mnist config.yaml its store gets (none: the shipped defaults). */
+  modelConfig?: string;
 }
 
 function targets(): Target[] {
   const all: Target[] = [
     { name: 'specserve', script: path.join(PROJECT_ROOT, 'dist', 'src', 'server.js'), checkDigit: true },
+    // The same engine with batching off (one input per predict): what batching costs a lone
+    // request (c=1) and what it buys under load (c=64).
+    { name: 'unbatched', script: path.join(PROJECT_ROOT, 'dist', 'src', 'server.js'), checkDigit: true, modelConfig: 'dynamic_batching: { max_batch_size: 1 }' },
     { name: 'naive', script: path.join(__dirname, 'baselines', 'naive-server.js'), checkDigit: true },
     { name: 'ceiling', script: path.join(__dirname, 'baselines', 'ceiling-server.js'), checkDigit: false },
   ];
@@ -103,15 +109,16 @@ const progress = (r: Row) =>
   console.error(`  ${r.server} c=${r.connections}: ${r.reqPerSec.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, errors ${r.errors}, peak RSS ${r.peakRssMb.toFixed(0)} MB`);
 
 /**
- * The store specserve serves: MODEL_STORE if set, else a temporary one linking only mnist's
- * version 1, with a config.yaml when `maxQueue` is given (the overload run's small queue).
+ * The store specserve serves: MODEL_STORE if set (and no `modelConfig`), else a temporary one
+ * linking only mnist's version 1, with `modelConfig` as its config.yaml when given (the overload
+ * run's small queue, the unbatched run).
  */
-function modelStore(maxQueue?: number): { store: string; cleanup(): void } {
-  if (process.env.MODEL_STORE?.trim()) return { store: path.resolve(process.env.MODEL_STORE.trim()), cleanup: () => undefined };
+function modelStore(modelConfig?: string): { store: string; cleanup(): void } {
+  if (process.env.MODEL_STORE?.trim() && modelConfig === undefined) return { store: path.resolve(process.env.MODEL_STORE.trim()), cleanup: () => undefined };
   const dir = mkdtempSync(path.join(os.tmpdir(), 'specserve-bench-store-'));
   mkdirSync(path.join(dir, 'mnist'));
   symlinkSync(path.join(DEFAULT_MODEL_STORE, 'mnist', '1'), path.join(dir, 'mnist', '1'), 'dir');
-  if (maxQueue !== undefined) writeFileSync(path.join(dir, 'mnist', 'config.yaml'), `dynamic_batching: { max_queue: ${maxQueue} }\n`);
+  if (modelConfig !== undefined) writeFileSync(path.join(dir, 'mnist', 'config.yaml'), `${modelConfig}\n`);
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   process.once('exit', cleanup); // also after Ctrl-C, which exits without unwinding main()
   return { store: dir, cleanup };
@@ -134,7 +141,8 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     for (const target of list) {
       console.error(`${target.name}: starting`);
-      const server = await start(target, store);
+      const own = target.modelConfig === undefined ? undefined : modelStore(target.modelConfig);
+      const server = await start(target, own?.store ?? store);
       try {
         await warmUp(server, target);
         for (const c of CONCURRENCY) {
@@ -145,6 +153,7 @@ async function main(): Promise<void> {
         }
       } finally {
         await server.stop();
+        own?.cleanup();
       }
     }
 
@@ -152,7 +161,7 @@ async function main(): Promise<void> {
     const specserve = list.find((t) => t.name === 'specserve');
     if (specserve && OVERLOAD_CONNECTIONS > 0) {
       console.error(`specserve: overload at c=${OVERLOAD_CONNECTIONS} on a fresh server with max_queue ${OVERLOAD_MAX_QUEUE}`);
-      const small = modelStore(OVERLOAD_MAX_QUEUE);
+      const small = modelStore(`dynamic_batching: { max_queue: ${OVERLOAD_MAX_QUEUE} }`);
       const server = await start(specserve, small.store);
       try {
         await warmUp(server, specserve);

@@ -63,6 +63,10 @@ export interface Ratios {
   specserveOverNaiveReqPerSecC64?: number;
   specserveP99OverP50C64?: number;
   specserveOverNaiveP50C1?: number;
+  /** What batching costs a lone request: specserve / the same server with max_batch_size 1, p50 at c=1. */
+  batchedOverUnbatchedP50C1?: number;
+  /** What batching buys under load: req/s at c=64, specserve / max_batch_size 1. */
+  batchedOverUnbatchedReqPerSecC64?: number;
   specserveOverCeilingReqPerSecC64?: number;
   specserveOverComputeCeilingC64?: number;
 }
@@ -75,6 +79,8 @@ export function ratios(rows: readonly Row[], compute: ComputeCeiling | undefined
     specserveOverNaiveReqPerSecC64: div(s64?.reqPerSec, at('naive', 64)?.reqPerSec),
     specserveP99OverP50C64: div(s64?.p99, s64?.p50),
     specserveOverNaiveP50C1: div(at('specserve', 1)?.p50, at('naive', 1)?.p50),
+    batchedOverUnbatchedP50C1: div(at('specserve', 1)?.p50, at('unbatched', 1)?.p50),
+    batchedOverUnbatchedReqPerSecC64: div(s64?.reqPerSec, at('unbatched', 64)?.reqPerSec),
     specserveOverCeilingReqPerSecC64: div(s64?.reqPerSec, at('ceiling', 64)?.reqPerSec),
     specserveOverComputeCeilingC64: div(s64?.reqPerSec, compute?.ceiling),
   };
@@ -87,6 +93,8 @@ export function formatRatios(r: Ratios): string {
     show('specserve / naive req/s at c=64', r.specserveOverNaiveReqPerSecC64),
     show('specserve p99 / p50 at c=64', r.specserveP99OverP50C64),
     show('specserve / naive p50 at c=1', r.specserveOverNaiveP50C1),
+    show('specserve / unbatched p50 at c=1', r.batchedOverUnbatchedP50C1),
+    show('specserve / unbatched req/s at c=64', r.batchedOverUnbatchedReqPerSecC64),
     show('specserve / HTTP ceiling req/s at c=64', r.specserveOverCeilingReqPerSecC64),
     show('specserve req/s at c=64 / compute ceiling', r.specserveOverComputeCeilingC64),
   ].join('\n');

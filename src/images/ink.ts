@@ -1,6 +1,6 @@
 import { UnusableImage } from '../errors/errors';
 import type { GrayImage } from './gray';
-import { histogram, otsuThreshold, quantile } from './stats';
+import { histogram, median, otsuThreshold, quantile } from './stats';
 
 // Math functions bound once per module: inside Jest's VM context every global lookup in a hot
 // loop goes through the context's interceptors (measured 10-40x slower); module bindings do not.
@@ -186,43 +186,6 @@ function solve(m: Float64Array[]): number[] | undefined {
     }
   }
   return m.map((row, r) => row[k]! / row[r]!);
-}
-
-/** Median of `values` (reordered in place); 0 when empty. Quickselect: linear, unlike a sort. */
-function median(values: Float64Array): number {
-  const n = values.length;
-  if (n === 0) return 0;
-  const mid = n >> 1;
-  const upper = select(values, mid);
-  if (n % 2 === 1) return upper;
-  // After selecting `mid`, everything before it is <= it: the lower middle is their maximum.
-  let lower = values[0]!;
-  for (let i = 1; i < mid; i++) if (values[i]! > lower) lower = values[i]!;
-  return (lower + upper) / 2;
-}
-
-/** Hoare's quickselect: reorders `a` so that a[k] is the k-th smallest, smaller ones before it; returns a[k]. */
-function select(a: Float64Array, k: number): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  while (hi > lo) {
-    const pivot = a[(lo + hi) >> 1]!;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i]! < pivot) i++;
-      while (a[j]! > pivot) j--;
-      if (i <= j) {
-        const t = a[i]!;
-        a[i++] = a[j]!;
-        a[j--] = t;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else break;
-  }
-  return a[k]!;
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
- * Histogram statistics over Float32Array values in a known range. Histograms instead of sorting keep
- * the digit recipe linear in the pixel count; 4096 bins resolve 1/4096 of the range, far finer than
- * the 8-bit input.
+ * Statistics for the image recipes, all linear in the pixel count: histogram quantiles and Otsu's
+ * threshold over values in a known range (4096 bins resolve 1/4096 of the range, far finer than
+ * the 8-bit input), and an exact median by quickselect.
  */
 
 // Math functions bound once per module: inside Jest's VM context every global lookup in a hot
@@ -69,4 +69,41 @@ export function otsuThreshold(h: Histogram): number {
     }
   }
   return binValue(h, best + 0.5);
+}
+
+/** Median of `values` (reordered in place); 0 when empty. Quickselect: linear, unlike a sort. */
+export function median(values: Float64Array): number {
+  const n = values.length;
+  if (n === 0) return 0;
+  const mid = n >> 1;
+  const upper = select(values, mid);
+  if (n % 2 === 1) return upper;
+  // After selecting `mid`, everything before it is <= it: the lower middle is their maximum.
+  let lower = values[0]!;
+  for (let i = 1; i < mid; i++) if (values[i]! > lower) lower = values[i]!;
+  return (lower + upper) / 2;
+}
+
+/** Hoare's quickselect: reorders `a` so that a[k] is the k-th smallest, smaller ones before it; returns a[k]. */
+function select(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i++] = a[j]!;
+        a[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return a[k]!;
 }
