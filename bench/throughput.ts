@@ -18,6 +18,7 @@
  * the client takes a good part of one core, which caps every server, the ceiling most of all.
  *
  * Env: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONCURRENCY (1,16,64),
+ * BENCH_ROUNDS (1: every server once; N: N interleaved rounds, ratios are the median over rounds),
  * BENCH_SERVERS (specserve,unbatched,naive,ceiling), BENCH_OVERLOAD_CONNECTIONS (512; 0 skips),
  * BENCH_OVERLOAD_SECONDS (= BENCH_SECONDS), BENCH_OVERLOAD_MAX_QUEUE (64), BENCH_TIMEOUT_SECONDS (10, per request),
  * BENCH_COMPUTE_SECONDS (2 per batch size; 0 skips the compute ceiling), WORKERS (cores, for the
@@ -35,11 +36,13 @@ import { installExitHooks, killAll, type RunningServer, startServer } from './li
 import { envIntegers, envNumber, sleep } from './lib/env';
 import { runLoad } from './lib/load';
 import { multipartFile } from './lib/multipart';
-import { formatMachine, formatOverload, formatRatios, formatTable, machineFacts, ratios, type Row } from './lib/report';
+import { formatMachine, formatOverload, formatRatios, formatTable, machineFacts, type Row, summariseRatios } from './lib/report';
 
 const SECONDS = envNumber('BENCH_SECONDS', 10, 1);
 const WARMUP_SECONDS = envNumber('BENCH_WARMUP_SECONDS', 2, 0);
 const CONCURRENCY = envIntegers('BENCH_CONCURRENCY', [1, 16, 64]);
+/** Every server runs once per round, rounds one after the other, so each round's ratios compare runs minutes apart at most. */
+const ROUNDS = envNumber('BENCH_ROUNDS', 1, 1);
 const OVERLOAD_CONNECTIONS = envNumber('BENCH_OVERLOAD_CONNECTIONS', 512, 0);
 const OVERLOAD_SECONDS = envNumber('BENCH_OVERLOAD_SECONDS', SECONDS, 1);
 /** The overload run's max_queue: small, so the server must shed load with 503 rather than queue it. */
@@ -139,21 +142,23 @@ async function main(): Promise<void> {
     }
 
     const rows: Row[] = [];
-    for (const target of list) {
-      console.error(`${target.name}: starting`);
-      const own = target.modelConfig === undefined ? undefined : modelStore(target.modelConfig);
-      const server = await start(target, own?.store ?? store);
-      try {
-        await warmUp(server, target);
-        for (const c of CONCURRENCY) {
-          await sleep(500); // let the previous run's in-flight requests drain
-          const row = { server: target.name, ...(await load(server, target, c, SECONDS)) };
-          progress(row);
-          rows.push(row);
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const target of list) {
+        console.error(`${target.name}: starting${ROUNDS > 1 ? ` (round ${round} of ${ROUNDS})` : ''}`);
+        const own = target.modelConfig === undefined ? undefined : modelStore(target.modelConfig);
+        const server = await start(target, own?.store ?? store);
+        try {
+          await warmUp(server, target);
+          for (const c of CONCURRENCY) {
+            await sleep(500); // let the previous run's in-flight requests drain
+            const row = { server: target.name, round, ...(await load(server, target, c, SECONDS)) };
+            progress(row);
+            rows.push(row);
+          }
+        } finally {
+          await server.stop();
+          own?.cleanup();
         }
-      } finally {
-        await server.stop();
-        own?.cleanup();
       }
     }
 
@@ -166,7 +171,7 @@ async function main(): Promise<void> {
       try {
         await warmUp(server, specserve);
         await sleep(500);
-        overload = { server: 'specserve', ...(await load(server, specserve, OVERLOAD_CONNECTIONS, OVERLOAD_SECONDS)) };
+        overload = { server: 'specserve', round: 1, ...(await load(server, specserve, OVERLOAD_CONNECTIONS, OVERLOAD_SECONDS)) };
       } finally {
         await server.stop();
         small.cleanup();
@@ -174,7 +179,7 @@ async function main(): Promise<void> {
     }
 
     machine.backend = compute?.backend ?? 'unknown (BENCH_COMPUTE_SECONDS=0)';
-    const ratioValues = ratios(rows, compute);
+    const ratioValues = summariseRatios(rows, compute);
     console.log(formatMachine(machine));
     console.log(`bench: ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up; ${PNG.length}-byte PNG, multipart body ${UPLOAD.body.length} bytes; specserve store ${store}`);
     if (compute) console.log(`\n${formatComputeCeiling(compute)}`);
@@ -190,7 +195,7 @@ async function main(): Promise<void> {
     if (overload) console.log(`\n${formatOverload(overload)}`);
 
     if (process.env.BENCH_OUT) {
-      const out = { machine, settings: { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, concurrency: CONCURRENCY, overloadConnections: OVERLOAD_CONNECTIONS }, compute, rows, ratios: ratioValues, overload };
+      const out = { machine, settings: { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, concurrency: CONCURRENCY, rounds: ROUNDS, overloadConnections: OVERLOAD_CONNECTIONS }, compute, rows, ratios: ratioValues, overload };
       writeFileSync(process.env.BENCH_OUT, `${JSON.stringify(out, null, 2)}\n`);
       console.error(`results written to ${process.env.BENCH_OUT}`);
     }

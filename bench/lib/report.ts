@@ -5,6 +5,8 @@ import type { LoadResult } from './load';
 
 export interface Row extends LoadResult {
   server: string;
+  /** 1-based round (BENCH_ROUNDS): every server runs once per round, so rounds interleave. */
+  round: number;
 }
 
 export interface MachineFacts {
@@ -42,9 +44,11 @@ export function formatMachine(m: MachineFacts): string {
 const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 
 export function formatTable(rows: readonly Row[]): string {
-  const head = ['server', 'conc', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MB', 'srv cpu ms/req', 'cpu% srv/client/other'];
-  const body = rows.map((r) => [
+  const head = ['server', 'round', 'conc', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MB', 'srv cpu ms/req', 'cpu% srv/client/other'];
+  const sorted = [...rows].sort((a, b) => a.server.localeCompare(b.server) || a.connections - b.connections || a.round - b.round);
+  const body = sorted.map((r) => [
     r.server,
+    String(r.round),
     String(r.connections),
     fixed(r.reqPerSec, 0),
     fixed(r.p50, 2),
@@ -86,17 +90,46 @@ export function ratios(rows: readonly Row[], compute: ComputeCeiling | undefined
   };
 }
 
-export function formatRatios(r: Ratios): string {
-  const show = (label: string, v: number | undefined) => `  ${label.padEnd(46)} ${v === undefined ? '-' : v.toFixed(2)}`;
+/** Each ratio over the rounds: its median, and the lowest and highest round. */
+export interface RatioSummary {
+  median: Ratios;
+  min: Ratios;
+  max: Ratios;
+  rounds: number;
+}
+
+/** The ratios of each round (from that round's rows only: side by side in time), summarised. */
+export function summariseRatios(rows: readonly Row[], compute: ComputeCeiling | undefined): RatioSummary {
+  const rounds = [...new Set(rows.map((r) => r.round))];
+  const perRound = rounds.map((n) => ratios(rows.filter((r) => r.round === n), compute));
+  const pick = (choose: (values: number[]) => number): Ratios => {
+    const out: Ratios = {};
+    for (const key of Object.keys(perRound[0] ?? {}) as (keyof Ratios)[]) {
+      const values = perRound.map((r) => r[key]).filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+      if (values.length > 0) out[key] = choose(values);
+    }
+    return out;
+  };
+  return {
+    median: pick((v) => (v.length % 2 === 1 ? v[v.length >> 1]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2)),
+    min: pick((v) => v[0]!),
+    max: pick((v) => v[v.length - 1]!),
+    rounds: rounds.length,
+  };
+}
+
+export function formatRatios({ median: r, min, max, rounds }: RatioSummary): string {
+  const range = (key: keyof Ratios) => (rounds > 1 && min[key] !== undefined ? `  (rounds ${min[key]!.toFixed(2)}-${max[key]!.toFixed(2)})` : '');
+  const show = (label: string, key: keyof Ratios) => `  ${label.padEnd(46)} ${r[key] === undefined ? '-' : r[key].toFixed(2)}${range(key)}`;
   return [
-    'ratios:',
-    show('specserve / naive req/s at c=64', r.specserveOverNaiveReqPerSecC64),
-    show('specserve p99 / p50 at c=64', r.specserveP99OverP50C64),
-    show('specserve / naive p50 at c=1', r.specserveOverNaiveP50C1),
-    show('specserve / unbatched p50 at c=1', r.batchedOverUnbatchedP50C1),
-    show('specserve / unbatched req/s at c=64', r.batchedOverUnbatchedReqPerSecC64),
-    show('specserve / HTTP ceiling req/s at c=64', r.specserveOverCeilingReqPerSecC64),
-    show('specserve req/s at c=64 / compute ceiling', r.specserveOverComputeCeilingC64),
+    rounds > 1 ? `ratios (median of ${rounds} rounds, each from one round's rows):` : 'ratios:',
+    show('specserve / naive req/s at c=64', 'specserveOverNaiveReqPerSecC64'),
+    show('specserve p99 / p50 at c=64', 'specserveP99OverP50C64'),
+    show('specserve / naive p50 at c=1', 'specserveOverNaiveP50C1'),
+    show('specserve / unbatched p50 at c=1', 'batchedOverUnbatchedP50C1'),
+    show('specserve / unbatched req/s at c=64', 'batchedOverUnbatchedReqPerSecC64'),
+    show('specserve / HTTP ceiling req/s at c=64', 'specserveOverCeilingReqPerSecC64'),
+    show('specserve req/s at c=64 / compute ceiling', 'specserveOverComputeCeilingC64'),
   ].join('\n');
 }
 
