@@ -81,6 +81,7 @@ export async function startService(config: Config, specFile = SPEC_FILE, handler
     operations,
     context,
     maxUploadBytes: config.maxUploadBytes,
+    maxInflightBytes: config.maxInflightBytes,
     validateResponses: config.validateResponses,
     auth: config.auth,
     corsOrigins: config.corsOrigins,

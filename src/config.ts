@@ -14,6 +14,8 @@ export interface Config {
   host: string;
   modelStore: string;
   maxUploadBytes: number;
+  /** Most bytes of request bodies held in memory at once; a request over it gets 503 unread. */
+  maxInflightBytes: number;
   maxImagePixels: number;
   /** Undefined: the best backend that loads (tfjs-node, else wasm). */
   backend: BackendName | undefined;
@@ -193,6 +195,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: env.HOST?.trim() || '0.0.0.0',
     modelStore: env.MODEL_STORE?.trim() ? path.resolve(env.MODEL_STORE.trim()) : DEFAULT_MODEL_STORE,
     maxUploadBytes: integer('MAX_UPLOAD_BYTES', 10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+    maxInflightBytes: integer('MAX_INFLIGHT_BYTES', 256 * 1024 * 1024, 1, 64 * 1024 * 1024 * 1024),
     maxImagePixels: integer('MAX_IMAGE_PIXELS', 40_000_000, 64, 1_000_000_000),
     backend,
     maxBatchInstances: integer('MAX_BATCH_INSTANCES', 1000, 1, 1_000_000),

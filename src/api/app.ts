@@ -12,13 +12,16 @@ import { inRequestContext, reenterRequestContext, REQUEST_ID_HEADER, requestCont
 import type { BoundOperation } from './resolver';
 import { servedSpec } from './served-spec';
 import type { ApiSpec } from './spec';
-import { uploads } from './uploads';
+import { inflightBodies } from './inflight';
+import { largestBody, uploads } from './uploads';
 
 export interface AppOptions {
   spec: ApiSpec;
   operations: BoundOperation[];
   context: HandlerContext;
   maxUploadBytes: number;
+  /** Most bytes of request bodies held at once (MAX_INFLIGHT_BYTES); default: no limit. */
+  maxInflightBytes?: number;
   validateResponses: boolean;
   /** API keys (none: access control off) and whether /metrics needs one. Default: off. */
   auth?: Config['auth'];
@@ -66,7 +69,7 @@ function corsFor(origins: Config['corsOrigins']): RequestHandler | undefined {
 
 /**
  * The HTTP app, in order: request id, context and log line; security headers; CORS (its preflight
- * answers OPTIONS before the validator would call it a 405); Swagger UI; route matching against
+ * answers OPTIONS before the validator would call it a 405); the in-flight body budget; Swagger UI; route matching against
  * the spec (unknown path 404, wrong method 405); access control; upload parsing; validation; the
  * bound handlers; one problem+json error exit. Routes come only from the spec.
  */
@@ -75,6 +78,7 @@ export function createApp({
   operations,
   context,
   maxUploadBytes,
+  maxInflightBytes = Number.POSITIVE_INFINITY,
   validateResponses,
   auth = { apiKeys: [], metricsAuth: false },
   corsOrigins = [],
@@ -91,6 +95,8 @@ export function createApp({
   if (requestMetrics) app.use(requestMetrics);
   const allowOrigins = corsFor(corsOrigins);
   if (allowOrigins) app.use(allowOrigins);
+  // Before anything reads a body: a request over the budget is refused unread.
+  app.use(inflightBodies(maxInflightBytes, largestBody(maxUploadBytes)));
 
   // serveFiles, not serve: `serve` shares one swagger-ui-init.js among every app in the process.
   const uiOptions: swaggerUi.SwaggerUiOptions = {

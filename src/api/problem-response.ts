@@ -13,13 +13,22 @@ const SUCCESS_FLAG_PATH = /^\/predict\/?$/;
 export const notFound: RequestHandler = (req, _res, next) => next(new RouteNotFound(req.method, req.path));
 
 /**
- * The one error exit of the app: every error becomes an RFC 7807 body. 4xx are logged as
- * warnings, anything else as an error with its stack (which never reaches the client).
+ * Refusals the server means to make under load or while it cannot serve: no capacity or model
+ * (503), deadline passed (504). Expected in operation, so they are warnings without a stack.
+ */
+export function isOperationalRefusal(status: number): boolean {
+  return status === 503 || status === 504;
+}
+
+/**
+ * The one error exit of the app: every error becomes an RFC 7807 body. 4xx and operational
+ * refusals (503, 504) are logged as warnings with their detail; anything else as an error with
+ * its stack (which never reaches the client).
  */
 export const problemResponse: ErrorRequestHandler = (err: unknown, req, res, next) => {
   const problem = toProblem(normalizeError(err, req.method, req.path), { errorMember: PROTOCOL_PATH.test(req.path) });
   if (SUCCESS_FLAG_PATH.test(req.path)) problem.body.success = false;
-  if (problem.status >= 500) {
+  if (problem.status >= 500 && !isOperationalRefusal(problem.status)) {
     log.error('request failed', { method: req.method, path: req.path, status: problem.status, error: err instanceof Error ? err.stack : String(err) });
   } else {
     log.warn('request refused', { method: req.method, path: req.path, status: problem.status, detail: problem.body.detail });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { rootLogger } from '../log';
+import { isOperationalRefusal } from './problem-response';
 import { createRequestContext, type RequestContext, runInRequestContext } from './request-context';
 
 /**
@@ -107,8 +108,9 @@ export function requestLine(req: IncomingMessage, res: ServerResponse): RequestL
   return line;
 }
 
-/** Level of a request's line: errors for 5xx, debug for routine successes, info otherwise. */
-function lineLevel(req: IncomingMessage, res: ServerResponse): 'error' | 'info' | 'debug' {
+/** Level of a request's line: warn for a 503/504 refusal, error for another 5xx, debug for routine successes, else info. */
+function lineLevel(req: IncomingMessage, res: ServerResponse): 'error' | 'warn' | 'info' | 'debug' {
+  if (isOperationalRefusal(res.statusCode)) return 'warn';
   if (res.statusCode >= 500) return 'error';
   return res.statusCode < 400 && isRoutine(req as OpenApiRequest) ? 'debug' : 'info';
 }

@@ -5,6 +5,11 @@ import { BadRequest, PayloadTooLarge } from '../errors/errors';
 /** Room for multipart boundaries and part headers on top of the file itself. */
 const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 
+/** The largest request body any route accepts: one file of `maxUploadBytes` in its multipart wrapping. */
+export function largestBody(maxUploadBytes: number): number {
+  return maxUploadBytes + MULTIPART_OVERHEAD_BYTES;
+}
+
 /**
  * Parses multipart bodies into memory with hard limits, before the spec validator runs (the
  * validator is told not to upload; this gives each multer failure its own precise status):
@@ -20,7 +25,7 @@ export function uploads(maxBytes: number): RequestHandler {
     if (!req.is('multipart/form-data')) return next();
     // Refuse a declared oversize body before reading any of it.
     const declared = Number(req.headers['content-length']);
-    if (declared > maxBytes + MULTIPART_OVERHEAD_BYTES) {
+    if (declared > largestBody(maxBytes)) {
       res.setHeader('Connection', 'close');
       return next(tooLarge(maxBytes));
     }
