@@ -3,9 +3,10 @@ import type { BatchPolicy } from '../model-store/model-config';
 /**
  * Dynamic batching for one model version, as TF Serving's and Triton's batchers do it: requests
  * wait in a bounded FIFO queue; a batch may close once it holds `maxBatchSize` items or once its
- * oldest item has waited `batchTimeoutMs`. The pool takes a batch only when a worker is free, so
- * under load the queue fills while the workers are busy and batches grow by themselves, while a
- * lone request on an idle server leaves at once (with the default timeout of 0).
+ * oldest item has waited `batchTimeoutMs`. The pool takes a batch when a worker is free (and a
+ * full one for a busy worker's reserve), so under load the queue fills while the workers are busy
+ * and batches grow by themselves, while a lone request on an idle server leaves at once (with the
+ * default timeout of 0).
  */
 export interface Queued {
   /** When the item joined the queue (ms, monotonic clock). */

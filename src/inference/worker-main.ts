@@ -80,9 +80,24 @@ async function handle(message: ToWorker): Promise<void> {
   }
 }
 
+/**
+ * Messages are handled one after another: the pool may send a batch while the previous one still
+ * runs (its reserve), and awaits inside a run must not let the next one interleave with it.
+ */
+let handled: Promise<void> = Promise.resolve();
+
 initBackend(init.backend).then(
   (backend) => {
-    port.on('message', (message: ToWorker) => void handle(message));
+    port.on('message', (message: ToWorker) => {
+      handled = handled
+        .then(() => handle(message))
+        .catch((e: unknown) => {
+          // Not reached by bad inputs (they become results): something is wrong with this thread.
+          // End it; the pool answers its in-flight inputs with 503 and starts a new one.
+          log.error('inference worker failed', { worker: init.index, error: e instanceof Error ? e.stack : String(e) });
+          process.exit(1);
+        });
+    });
     send({ type: 'ready', backend });
   },
   (e: unknown) => {

@@ -44,6 +44,18 @@ describe('WorkerPool (one worker, the shipped MNIST model)', () => {
     servable.dispose();
   });
 
+  it('sends a busy worker one full batch in reserve, never a partial one', async () => {
+    const servable = await pool.load(MNIST, policy({ maxBatchSize: 3 }));
+    const first = servable.predict([{ image: digit(1) }]); // the idle worker runs it alone
+    const partial = servable.predict([{ image: digit(2) }, { image: digit(3) }]); // could still grow: waits
+    expect(pool.queueDepths().get('mnist/1')).toBe(2);
+    const more = servable.predict([{ image: digit(4) }, { image: digit(5) }]); // 4 wait: a full batch of 3 goes as reserve
+    expect(pool.queueDepths().get('mnist/1')).toBe(1);
+    await Promise.all([first, partial, more]);
+    expect(reports.map((r) => r.size)).toEqual([1, 3, 1]);
+    servable.dispose();
+  });
+
   it('holds a batch that is not full for batch_timeout_ms', async () => {
     const servable = await pool.load(MNIST, policy({ maxBatchSize: 8, batchTimeoutMs: 150 }));
     const started = Date.now();
@@ -71,13 +83,17 @@ describe('WorkerPool (one worker, the shipped MNIST model)', () => {
   it('refuses at once with 503 + Retry-After when the queue is full', async () => {
     const servable = await pool.load(MNIST, policy({ maxBatchSize: 2, maxQueue: 2 }));
     const running = servable.predict([{ image: digit(1) }, { image: digit(2) }]); // to the idle worker
-    const queued = servable.predict([{ image: digit(3) }, { image: digit(4) }]); // fills the queue
-    const refused = await problemOf(servable.predict([{ image: digit(5) }]));
+    const reserve = servable.predict([{ image: digit(3) }, { image: digit(4) }]); // a full batch: the busy worker's reserve
+    const queued = servable.predict([{ image: digit(5) }, { image: digit(6) }]); // fills the queue
+    expect(pool.queueDepths().get('mnist/1')).toBe(2);
+    const refused = await problemOf(servable.predict([{ image: digit(7) }]));
     expect(refused.status).toBe(503);
     expect(refused.headers['Retry-After']).toBe('1');
     expect(refused.detail).toMatch(/max_queue 2/);
-    expect((await running).length).toBe(2);
-    expect((await queued).length).toBe(2);
+    for (const [request, digits] of [[running, [1, 2]], [reserve, [3, 4]], [queued, [5, 6]]] as const) {
+      expect((await request).map((row) => digitOf(servable, row))).toEqual(digits);
+    }
+    expect(reports.map((r) => r.size)).toEqual([2, 2, 2]);
     servable.dispose();
   });
 });
@@ -115,6 +131,23 @@ describe('WorkerPool deadlines and crashes', () => {
       await waitFor(() => pool.threads[0] !== victim);
       const many = await Promise.all(Array.from({ length: 8 }, () => servable.predict([{ image: digit(9) }])));
       expect(many.map(([row]) => digitOf(servable, row!))).toEqual(Array(8).fill(9));
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('WorkerPool crash with a reserve batch', () => {
+  it('answers 503 to the batch a dead worker ran and to the one it held in reserve', async () => {
+    const pool = await WorkerPool.start({ size: 1, backend: 'wasm', imageLimits: DEFAULT_IMAGE_LIMITS, requestTimeoutMs: 0 });
+    try {
+      const servable = await pool.load(MNIST, policy({ maxBatchSize: 4 }));
+      const running = servable.predict(Array.from({ length: 4 }, () => ({ image: digit(1) })));
+      const reserve = servable.predict(Array.from({ length: 4 }, () => ({ image: digit(2) })));
+      expect(pool.queueDepths().get('mnist/1')).toBe(0); // both batches are with the worker
+      await pool.threads[0]!.terminate();
+      expect((await problemOf(running)).status).toBe(503);
+      expect((await problemOf(reserve)).status).toBe(503);
     } finally {
       await pool.close();
     }

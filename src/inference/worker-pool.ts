@@ -28,7 +28,7 @@ export interface BatchReport extends BatchTimings {
   model: string;
   version: number;
   size: number;
-  /** How long each input waited in the queue before its batch left, ms. */
+  /** How long each input waited in the queue before its batch was handed to a worker, ms. */
   queueMs: number[];
   failed: number;
 }
@@ -79,11 +79,27 @@ function startThread(init: WorkerInit): Worker {
   return new Worker(WORKER_FILE, options);
 }
 
+/** A batch handed to a worker and not yet answered. */
+interface SentBatch {
+  batchId: number;
+  entry: Entry;
+  jobs: Job[];
+  sentAt: number;
+}
+
+/**
+ * Batches a worker may hold: the one it runs and one in reserve. The reserve is sent only when a
+ * full batch waits (it could not grow by waiting), so the worker starts it the moment it finishes
+ * the first, instead of idling until the main thread, busy with sockets under heavy load, gets to
+ * its result and sends the next one.
+ */
+const MAX_SENT_BATCHES = 2;
+
 /** One worker thread and what the pool tracks about it. */
 class PoolWorker {
   ready = false;
-  /** The batch it is running: at most one at a time (its backend has one thread). */
-  busy: { batchId: number; entry: Entry; jobs: Job[]; sentAt: number } | undefined;
+  /** Batches sent and not yet answered, oldest first; it runs them one at a time, in order. */
+  readonly sent: SentBatch[] = [];
   readonly loaded = new Set<string>();
   readonly loads = new Map<string, Pending>();
 
@@ -285,36 +301,50 @@ export class WorkerPool {
     for (const pending of worker.loads.values()) pending.resolve(); // its replacement loads them
     worker.loads.clear();
     if (this.closed) return;
-    log.error('inference worker stopped; replacing it', { worker: worker.index, code, inFlight: worker.busy?.jobs.length ?? 0 });
-    for (const job of worker.busy?.jobs ?? []) {
+    const inFlight = worker.sent.flatMap((batch) => batch.jobs);
+    log.error('inference worker stopped; replacing it', { worker: worker.index, code, inFlight: inFlight.length });
+    for (const job of inFlight) {
       this.settle(job, new ServiceUnavailable('The inference worker running this request stopped; it is being replaced. Retry.', 1));
     }
-    worker.busy = undefined;
+    worker.sent.length = 0;
     this.spawn(worker.index).catch((e: unknown) => log.error('inference worker could not be replaced', { worker: worker.index, error: (e as Error).message }));
   }
 
   // ---- scheduling ------------------------------------------------------------------------
 
-  /** Gives every idle worker the most overdue ready batch it has loaded; sets a timer for the next one. */
+  /**
+   * Gives every idle worker the most overdue ready batch it has loaded, then every busy worker
+   * with room for a reserve a full batch if one waits; sets a timer for the next ready batch.
+   */
   private pump(): void {
     if (this.closed) return;
     if (this.wake) clearTimeout(this.wake);
     this.wake = undefined;
     const now = performance.now();
     let nextReady = Infinity;
-    for (const worker of this.workers) {
-      if (!worker?.ready || worker.busy) continue;
+    const pick = (worker: PoolWorker, fullOnly: boolean): Entry | undefined => {
       let best: Entry | undefined;
       for (const entry of this.entries.values()) {
         const readyAt = entry.queue.readyAt();
         if (readyAt === undefined || !worker.loaded.has(entry.key)) continue;
+        if (fullOnly && entry.queue.length < entry.queue.policy.maxBatchSize) continue;
         if (readyAt > now) {
           nextReady = Math.min(nextReady, readyAt);
           continue;
         }
         if (!best || entry.queue.oldest()! < best.queue.oldest()!) best = entry;
       }
+      return best;
+    };
+    for (const worker of this.workers) {
+      if (!worker?.ready || worker.sent.length > 0) continue;
+      const best = pick(worker, false);
       if (best) this.dispatch(worker, best);
+    }
+    for (const worker of this.workers) {
+      if (!worker?.ready || worker.sent.length === 0 || worker.sent.length >= MAX_SENT_BATCHES) continue;
+      const full = pick(worker, true);
+      if (full) this.dispatch(worker, full);
     }
     if (nextReady < Infinity) {
       this.wake = setTimeout(() => this.pump(), Math.max(0, nextReady - now));
@@ -336,26 +366,27 @@ export class WorkerPool {
       return { tensor: view };
     });
     const batchId = this.nextBatch++;
-    worker.busy = { batchId, entry, jobs, sentAt: performance.now() };
+    worker.sent.push({ batchId, entry, jobs, sentAt: performance.now() });
     worker.post({ type: 'run', batchId, key: entry.key, inputs }, transfer);
   }
 
   private finish(worker: PoolWorker, batchId: number, results: ItemResult[], timings: BatchTimings): void {
-    const busy = worker.busy;
-    if (!busy || busy.batchId !== batchId) return;
-    worker.busy = undefined;
+    // A worker answers its batches in the order it got them.
+    const batch = worker.sent[0];
+    if (!batch || batch.batchId !== batchId) return;
+    worker.sent.shift();
     let failed = 0;
-    busy.jobs.forEach((job, i) => {
+    batch.jobs.forEach((job, i) => {
       const result = results[i];
       if (result && 'row' in result) return this.settle(job, result.row);
       failed++;
-      this.settle(job, result === undefined ? new Error('the worker returned no result') : rebuild(result, busy.entry));
+      this.settle(job, result === undefined ? new Error('the worker returned no result') : rebuild(result, batch.entry));
     });
     const report: BatchReport = {
-      model: busy.entry.stored.name,
-      version: busy.entry.stored.version,
-      size: busy.jobs.length,
-      queueMs: busy.jobs.map((j) => busy.sentAt - j.enqueuedAt),
+      model: batch.entry.stored.name,
+      version: batch.entry.stored.version,
+      size: batch.jobs.length,
+      queueMs: batch.jobs.map((j) => batch.sentAt - j.enqueuedAt),
       failed,
       prepareMs: timings.prepareMs,
       predictMs: timings.predictMs,
