@@ -69,9 +69,10 @@ function corsFor(origins: Config['corsOrigins']): RequestHandler | undefined {
 
 /**
  * The HTTP app, in order: request id, context and log line; security headers; CORS (its preflight
- * answers OPTIONS before the validator would call it a 405); the in-flight body budget; Swagger UI; route matching against
- * the spec (unknown path 404, wrong method 405); access control; upload parsing; validation; the
- * bound handlers; one problem+json error exit. Routes come only from the spec.
+ * answers OPTIONS before the validator would call it a 405); the in-flight body budget; Swagger
+ * UI; route matching against the spec (unknown path 404, wrong method 405); access control; upload
+ * parsing; validation; the bound handlers; one problem+json error exit. Routes come only from the
+ * spec.
  */
 export function createApp({
   spec: fileSpec,

@@ -63,7 +63,7 @@ const WORKER_FILE = path.join(__dirname, `worker-main${path.extname(__filename)}
  * and while the room left under its limit is smaller than the young generation V8 starts a full
  * mark-compact after every GC: measured ~4 per second per worker under load, and the idle young
  * generation pages stayed resident. At 12 MB: no full GCs under load, more (cheap) scavenges,
- * and peak RSS with two workers 320 MB instead of 430 (bench/throughput.ts, docs/performance.md).
+ * and peak RSS at c=64 with two workers ~350 MB instead of ~440 (npm run bench, docs/performance.md).
  */
 const WORKER_YOUNG_GENERATION_MB = 12;
 
