@@ -61,6 +61,9 @@ async function run(batchId: number, key: string, inputs: Extract<ToWorker, { typ
   send({ type: 'result', batchId, results: final, timings: { prepareMs: predictStarted - started, predictMs: done - predictStarted } }, transfer);
 }
 
+/** The batches of this worker, chained: see 'run' below. */
+let runs: Promise<void> = Promise.resolve();
+
 async function handle(message: ToWorker): Promise<void> {
   switch (message.type) {
     case 'load':
@@ -76,27 +79,24 @@ async function handle(message: ToWorker): Promise<void> {
       servables.delete(message.key);
       return;
     case 'run':
-      return run(message.batchId, message.key, message.inputs);
+      // One batch after another: the pool may send a batch while the previous one still runs
+      // (its reserve), and the awaits inside a run must not let the next one interleave with it.
+      // Loads are not queued behind batches: a hot reload does not stall serving.
+      runs = runs.then(() => run(message.batchId, message.key, message.inputs));
+      return runs;
   }
 }
 
-/**
- * Messages are handled one after another: the pool may send a batch while the previous one still
- * runs (its reserve), and awaits inside a run must not let the next one interleave with it.
- */
-let handled: Promise<void> = Promise.resolve();
 
 initBackend(init.backend).then(
   (backend) => {
     port.on('message', (message: ToWorker) => {
-      handled = handled
-        .then(() => handle(message))
-        .catch((e: unknown) => {
-          // Not reached by bad inputs (they become results): something is wrong with this thread.
-          // End it; the pool answers its in-flight inputs with 503 and starts a new one.
-          log.error('inference worker failed', { worker: init.index, error: e instanceof Error ? e.stack : String(e) });
-          process.exit(1);
-        });
+      handle(message).catch((e: unknown) => {
+        // Not reached by bad inputs (they become results): something is wrong with this thread.
+        // End it; the pool answers its in-flight inputs with 503 and starts a new one.
+        log.error('inference worker failed', { worker: init.index, error: e instanceof Error ? e.stack : String(e) });
+        process.exit(1);
+      });
     });
     send({ type: 'ready', backend });
   },
