@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Express } from 'express';
 import type { HandlerContext } from '../handlers/context';
 import { createApp } from './api/app';
+import { BodyBudget } from './api/inflight';
 import { resolveOperations } from './api/resolver';
 import { listOperations, loadSpec } from './api/spec';
 import type { BackendName, Config } from './config';
@@ -66,7 +67,8 @@ export async function startService(config: Config, specFile = SPEC_FILE, handler
   models.startWatching(config.pollSeconds * 1000);
 
   // Per service, not process-global: several services in one process keep their own.
-  const metrics = createServiceMetrics({ pool, models });
+  const bodyBudget = new BodyBudget(config.maxInflightBytes);
+  const metrics = createServiceMetrics({ pool, models, bodies: bodyBudget });
   const context: HandlerContext = {
     models,
     maxBatchInstances: config.maxBatchInstances,
@@ -81,7 +83,7 @@ export async function startService(config: Config, specFile = SPEC_FILE, handler
     operations,
     context,
     maxUploadBytes: config.maxUploadBytes,
-    maxInflightBytes: config.maxInflightBytes,
+    bodyBudget,
     validateResponses: config.validateResponses,
     auth: config.auth,
     corsOrigins: config.corsOrigins,

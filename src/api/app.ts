@@ -12,7 +12,7 @@ import { inRequestContext, reenterRequestContext, REQUEST_ID_HEADER, requestCont
 import type { BoundOperation } from './resolver';
 import { servedSpec } from './served-spec';
 import type { ApiSpec } from './spec';
-import { inflightBodies } from './inflight';
+import { BodyBudget, inflightBodies } from './inflight';
 import { largestBody, uploads } from './uploads';
 
 export interface AppOptions {
@@ -20,8 +20,8 @@ export interface AppOptions {
   operations: BoundOperation[];
   context: HandlerContext;
   maxUploadBytes: number;
-  /** Most bytes of request bodies held at once (MAX_INFLIGHT_BYTES); default: no limit. */
-  maxInflightBytes?: number;
+  /** Bytes of request bodies the app may hold at once (MAX_INFLIGHT_BYTES); default: no limit. */
+  bodyBudget?: BodyBudget;
   validateResponses: boolean;
   /** API keys (none: access control off) and whether /metrics needs one. Default: off. */
   auth?: Config['auth'];
@@ -79,7 +79,7 @@ export function createApp({
   operations,
   context,
   maxUploadBytes,
-  maxInflightBytes = Number.POSITIVE_INFINITY,
+  bodyBudget = new BodyBudget(Number.POSITIVE_INFINITY),
   validateResponses,
   auth = { apiKeys: [], metricsAuth: false },
   corsOrigins = [],
@@ -97,7 +97,7 @@ export function createApp({
   const allowOrigins = corsFor(corsOrigins);
   if (allowOrigins) app.use(allowOrigins);
   // Before anything reads a body: a request over the budget is refused unread.
-  app.use(inflightBodies(maxInflightBytes, largestBody(maxUploadBytes)));
+  app.use(inflightBodies(bodyBudget, largestBody(maxUploadBytes)));
 
   // serveFiles, not serve: `serve` shares one swagger-ui-init.js among every app in the process.
   const uiOptions: swaggerUi.SwaggerUiOptions = {

@@ -2,15 +2,40 @@ import type { RequestHandler } from 'express';
 import { ServiceUnavailable } from '../errors/errors';
 
 /**
- * Admission by request-body bytes: every upload (or JSON body) is held in memory while its
- * request is served, so the sum of the bodies of the requests in flight is what load does to
- * memory. Each request with a body reserves its declared Content-Length (a chunked one, the
- * largest body allowed) until its answer is sent or its client goes away; one that does not fit
- * in `maxBytes` is refused at once with 503 + Retry-After, before a byte of its body is read.
- * A request always fits when nothing else is in flight, so one largest upload is never refused.
+ * Bytes of request bodies held by the requests in flight, against MAX_INFLIGHT_BYTES: every upload
+ * (or JSON body) is held in memory while its request is served, so this sum is what load does to
+ * memory. One budget per service; the metrics read `heldBytes` when scraped.
  */
-export function inflightBodies(maxBytes: number, largestBody: number): RequestHandler {
-  let held = 0;
+export class BodyBudget {
+  private held = 0;
+
+  constructor(readonly maxBytes: number) {}
+
+  get heldBytes(): number {
+    return this.held;
+  }
+
+  /**
+   * Reserves `bytes`; false when that would pass the limit while other bodies are held. A body
+   * always fits when nothing else is held, so one largest upload is never refused.
+   */
+  tryReserve(bytes: number): boolean {
+    if (this.held > 0 && this.held + bytes > this.maxBytes) return false;
+    this.held += bytes;
+    return true;
+  }
+
+  release(bytes: number): void {
+    this.held -= bytes;
+  }
+}
+
+/**
+ * Admission by request-body bytes: each request with a body reserves its declared Content-Length
+ * (a chunked one, the largest body allowed) until its answer is sent or its client goes away; one
+ * that does not fit is refused at once with 503 + Retry-After, before a byte of its body is read.
+ */
+export function inflightBodies(budget: BodyBudget, largestBody: number): RequestHandler {
   return (req, res, next) => {
     const declared = req.headers['content-length'];
     const chunked = declared === undefined && req.headers['transfer-encoding'] !== undefined;
@@ -19,16 +44,20 @@ export function inflightBodies(maxBytes: number, largestBody: number): RequestHa
     // anything; reserving more than the largest body would only turn that 413 into a 503.
     const bytes = Math.min(chunked ? largestBody : Number(declared) || 0, largestBody);
     if (bytes === 0) return next();
-    if (held > 0 && held + bytes > maxBytes) {
+    if (!budget.tryReserve(bytes)) {
       res.setHeader('Connection', 'close'); // its body stays unread
-      return next(new ServiceUnavailable(`The server holds ${held} bytes of request bodies in flight; this ${bytes}-byte body would pass MAX_INFLIGHT_BYTES (${maxBytes}). Retry shortly.`, 1));
+      return next(
+        new ServiceUnavailable(
+          `The server holds ${budget.heldBytes} bytes of request bodies in flight; this ${bytes}-byte body would pass MAX_INFLIGHT_BYTES (${budget.maxBytes}). Retry shortly.`,
+          1,
+        ),
+      );
     }
-    held += bytes;
     let released = false;
     const release = (): void => {
       if (released) return;
       released = true;
-      held -= bytes;
+      budget.release(bytes);
     };
     res.once('finish', release);
     res.once('close', release);

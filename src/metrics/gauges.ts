@@ -8,6 +8,8 @@ const STATES: readonly VersionState[] = ['LOADING', 'AVAILABLE', 'UNLOADING', 'E
 export interface GaugeSources {
   pool: Pick<WorkerPool, 'queueDepths' | 'size'>;
   models: Pick<ModelManager, 'names' | 'versionStatus'>;
+  /** Request bodies held in memory (src/api/inflight.ts BodyBudget). */
+  bodies: { readonly heldBytes: number; readonly maxBytes: number };
 }
 
 /** `name/version` (WorkerPool.queueDepths keys) as labels; a model name holds no slash, a version is last. */
@@ -22,7 +24,7 @@ function versionLabels(key: string): { model: string; version: string } {
  * reset before it is filled, so a version that left (unloaded, removed from the store) leaves
  * the output too.
  */
-export function registerStateGauges(registry: Registry, { pool, models }: GaugeSources): void {
+export function registerStateGauges(registry: Registry, { pool, models, bodies }: GaugeSources): void {
   const registers = [registry];
   new Gauge({
     name: 'specserve_inference_queue_depth',
@@ -46,6 +48,22 @@ export function registerStateGauges(registry: Registry, { pool, models }: GaugeS
           for (const state of STATES) this.set({ model, version: String(status.version), state }, status.state === state ? 1 : 0);
         }
       }
+    },
+  });
+  new Gauge({
+    name: 'specserve_http_body_bytes_in_flight',
+    help: 'Bytes of request bodies held by the requests being served; a request that would pass MAX_INFLIGHT_BYTES gets 503.',
+    registers,
+    collect() {
+      this.set(bodies.heldBytes);
+    },
+  });
+  new Gauge({
+    name: 'specserve_http_body_bytes_limit',
+    help: 'MAX_INFLIGHT_BYTES: most bytes of request bodies held at once.',
+    registers,
+    collect() {
+      this.set(bodies.maxBytes);
     },
   });
   new Gauge({

@@ -61,6 +61,8 @@ describe('MAX_INFLIGHT_BYTES with room for one upload', () => {
     const server = await listening(service.app);
     try {
       const first = await startSlowUpload(server);
+      const inFlight = async () => Number(/^specserve_http_body_bytes_in_flight (\d+)$/m.exec((await service.request.get('/metrics')).text)?.[1]);
+      expect(await inFlight()).toBe(BODY.length);
 
       const refused = await service.request.post('/mnist/classify').set('X-Request-Id', 'over-budget-1').attach('file', PNG, '7.png');
       const problem = expectProblem(refused, 503);
@@ -78,6 +80,7 @@ describe('MAX_INFLIGHT_BYTES with room for one upload', () => {
       const answer = await first.finish();
       expect(answer.status).toBe(200);
       expect(answer.body.digit).toBe(7);
+      expect(await inFlight()).toBe(0);
 
       const again = await service.request.post('/mnist/classify').attach('file', PNG, '7.png');
       expect(again.status).toBe(200);

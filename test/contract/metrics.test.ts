@@ -36,6 +36,8 @@ describe('GET /metrics', () => {
       specserve_inference_queue_depth: 'gauge',
       specserve_model_version_state: 'gauge',
       specserve_inference_workers: 'gauge',
+      specserve_http_body_bytes_in_flight: 'gauge',
+      specserve_http_body_bytes_limit: 'gauge',
     });
     // Node's process metrics, under their usual names.
     expect(types.get('process_cpu_user_seconds_total')).toBe('counter');
