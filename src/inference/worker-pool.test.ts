@@ -6,7 +6,7 @@ import { DEFAULT_MODEL_STORE, PROJECT_ROOT } from '../paths';
 import { rankClasses } from '../protocols/ranking';
 import type { BatchPolicy } from '../model-store/model-config';
 import type { Servable } from './servable';
-import { type BatchReport, WorkerPool } from './worker-pool';
+import { type BatchReport, type DropReport, WorkerPool } from './worker-pool';
 
 const MNIST = { name: 'mnist', version: 1, dir: path.join(DEFAULT_MODEL_STORE, 'mnist', '1') };
 const digit = (d: number) => readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'mnist', `${d}.png`));
@@ -26,13 +26,18 @@ async function problemOf(promise: Promise<unknown>): Promise<ProblemError> {
 describe('WorkerPool (one worker, the shipped MNIST model)', () => {
   let pool: WorkerPool;
   const reports: BatchReport[] = [];
+  const drops: DropReport[] = [];
 
   beforeAll(async () => {
     pool = await WorkerPool.start({ size: 1, backend: 'wasm', imageLimits: DEFAULT_IMAGE_LIMITS, requestTimeoutMs: 0 });
     pool.observe((r) => reports.push(r));
+    pool.observeDrops((d) => drops.push(d));
   });
   afterAll(() => pool.close());
-  beforeEach(() => reports.splice(0));
+  beforeEach(() => {
+    reports.splice(0);
+    drops.splice(0);
+  });
 
   it('batches queued inputs up to max_batch_size and answers each in order', async () => {
     const servable = await pool.load(MNIST, policy({ maxBatchSize: 4 }));
@@ -90,6 +95,7 @@ describe('WorkerPool (one worker, the shipped MNIST model)', () => {
     expect(refused.status).toBe(503);
     expect(refused.headers['Retry-After']).toBe('1');
     expect(refused.detail).toMatch(/max_queue 2/);
+    expect(drops).toEqual([{ model: 'mnist', version: 1, reason: 'queue-full', inputs: 1 }]);
     for (const [request, digits] of [[running, [1, 2]], [reserve, [3, 4]], [queued, [5, 6]]] as const) {
       expect((await request).map((row) => digitOf(servable, row))).toEqual(digits);
     }
@@ -102,7 +108,9 @@ describe('WorkerPool deadlines and crashes', () => {
   it('answers 504 and drops an input that waited past REQUEST_TIMEOUT_MS', async () => {
     const pool = await WorkerPool.start({ size: 1, backend: 'wasm', imageLimits: DEFAULT_IMAGE_LIMITS, requestTimeoutMs: 60 });
     const reports: BatchReport[] = [];
+    const drops: DropReport[] = [];
     pool.observe((r) => reports.push(r));
+    pool.observeDrops((d) => drops.push(d));
     try {
       // The batch would wait 2 s for company: the deadline comes first.
       const servable = await pool.load(MNIST, policy({ maxBatchSize: 8, batchTimeoutMs: 2000 }));
@@ -112,6 +120,7 @@ describe('WorkerPool deadlines and crashes', () => {
       expect(pool.queueDepths().get('mnist/1')).toBe(0);
       await new Promise((r) => setTimeout(r, 100));
       expect(reports).toEqual([]); // never ran
+      expect(drops).toEqual([{ model: 'mnist', version: 1, reason: 'expired', inputs: 1 }]);
     } finally {
       await pool.close();
     }
@@ -140,6 +149,8 @@ describe('WorkerPool deadlines and crashes', () => {
 describe('WorkerPool crash with a reserve batch', () => {
   it('answers 503 to the batch a dead worker ran and to the one it held in reserve', async () => {
     const pool = await WorkerPool.start({ size: 1, backend: 'wasm', imageLimits: DEFAULT_IMAGE_LIMITS, requestTimeoutMs: 0 });
+    const drops: DropReport[] = [];
+    pool.observeDrops((d) => drops.push(d));
     try {
       const servable = await pool.load(MNIST, policy({ maxBatchSize: 4 }));
       const running = servable.predict(Array.from({ length: 4 }, () => ({ image: digit(1) })));
@@ -148,6 +159,7 @@ describe('WorkerPool crash with a reserve batch', () => {
       await pool.threads[0]!.terminate();
       expect((await problemOf(running)).status).toBe(503);
       expect((await problemOf(reserve)).status).toBe(503);
+      expect(drops).toEqual([4, 4].map((inputs) => ({ model: 'mnist', version: 1, reason: 'worker-stopped', inputs })));
     } finally {
       await pool.close();
     }

@@ -33,6 +33,17 @@ export interface BatchReport extends BatchTimings {
   failed: number;
 }
 
+/**
+ * Inputs that got no result from a batch: refused because the queue was full, dropped when their
+ * deadline passed in it, or lost with a worker that stopped while holding them.
+ */
+export interface DropReport {
+  model: string;
+  version: number;
+  reason: 'queue-full' | 'expired' | 'worker-stopped';
+  inputs: number;
+}
+
 /** One input waiting for (or in) a batch. */
 interface Job extends Queued {
   input: ModelInput;
@@ -130,6 +141,7 @@ export class WorkerPool {
   private readonly workers: PoolWorker[] = [];
   private readonly entries = new Map<string, Entry>();
   private readonly observers: ((report: BatchReport) => void)[] = [];
+  private readonly dropObservers: ((report: DropReport) => void)[] = [];
   private nextKey = 1;
   private nextBatch = 1;
   private wake: NodeJS.Timeout | undefined;
@@ -163,6 +175,11 @@ export class WorkerPool {
   /** Calls `observer` after every batch (for metrics). */
   observe(observer: (report: BatchReport) => void): void {
     this.observers.push(observer);
+  }
+
+  /** Calls `observer` for inputs that got no result from a batch (for metrics). */
+  observeDrops(observer: (report: DropReport) => void): void {
+    this.dropObservers.push(observer);
   }
 
   /** Inputs waiting per loaded version, as `name/version`. */
@@ -213,6 +230,7 @@ export class WorkerPool {
     if (this.closed) return Promise.reject(new ServiceUnavailable('The server is shutting down.', 1));
     const { queue } = entry;
     if (queue.length + inputs.length > queue.policy.maxQueue) {
+      this.dropped(entry, 'queue-full', inputs.length);
       return Promise.reject(queueFull(entry, new QueueFull(`${queue.length} inputs already wait (max_queue ${queue.policy.maxQueue})`)));
     }
     const now = performance.now();
@@ -301,12 +319,13 @@ export class WorkerPool {
     for (const pending of worker.loads.values()) pending.resolve(); // its replacement loads them
     worker.loads.clear();
     if (this.closed) return;
-    const inFlight = worker.sent.flatMap((batch) => batch.jobs);
-    log.error('inference worker stopped; replacing it', { worker: worker.index, code, inFlight: inFlight.length });
-    for (const job of inFlight) {
-      this.settle(job, new ServiceUnavailable('The inference worker running this request stopped; it is being replaced. Retry.', 1));
+    log.error('inference worker stopped; replacing it', { worker: worker.index, code, inFlight: worker.sent.reduce((n, batch) => n + batch.jobs.length, 0) });
+    for (const batch of worker.sent.splice(0)) {
+      this.dropped(batch.entry, 'worker-stopped', batch.jobs.length);
+      for (const job of batch.jobs) {
+        this.settle(job, new ServiceUnavailable('The inference worker running this request stopped; it is being replaced. Retry.', 1));
+      }
     }
-    worker.sent.length = 0;
     this.spawn(worker.index).catch((e: unknown) => log.error('inference worker could not be replaced', { worker: worker.index, error: (e as Error).message }));
   }
 
@@ -397,6 +416,7 @@ export class WorkerPool {
 
   private expire(entry: Entry, job: Job): void {
     const queued = entry.queue.remove(job);
+    if (queued) this.dropped(entry, 'expired', 1);
     this.settle(
       job,
       new GatewayTimeout(
@@ -405,6 +425,11 @@ export class WorkerPool {
           : `The model did not answer within REQUEST_TIMEOUT_MS (${this.options.requestTimeoutMs} ms).`,
       ),
     );
+  }
+
+  private dropped(entry: Entry, reason: DropReport['reason'], inputs: number): void {
+    const report: DropReport = { model: entry.stored.name, version: entry.stored.version, reason, inputs };
+    for (const observer of this.dropObservers) observer(report);
   }
 
   private settle(job: Job, outcome: Float32Array | Error): void {

@@ -9,7 +9,7 @@ import { createMetricSet } from './registry';
 
 /** What the metrics read: the pool (batch reports, queue depths, size) and the manager (states). */
 export interface MetricSources extends GaugeSources {
-  pool: GaugeSources['pool'] & Pick<WorkerPool, 'observe'>;
+  pool: GaugeSources['pool'] & Pick<WorkerPool, 'observe' | 'observeDrops'>;
 }
 
 /**

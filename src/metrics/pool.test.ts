@@ -1,6 +1,6 @@
-import type { BatchReport } from '../inference/worker-pool';
+import type { BatchReport, DropReport } from '../inference/worker-pool';
 import { log } from '../log';
-import { observePool, recordBatch } from './pool';
+import { observePool, recordBatch, recordDrop } from './pool';
 import { createMetricSet, type InferenceMetrics } from './registry';
 
 const report = (overrides: Partial<BatchReport> = {}): BatchReport => ({
@@ -40,9 +40,17 @@ describe('recordBatch', () => {
     expect(await value(metrics.queueSeconds, { le: 0.0025, ...mnist1 }, 'specserve_inference_queue_duration_seconds_bucket')).toBe(2);
   });
 
-  it('creates the failure series at 0 with the first batch, so rate() sees the first failure', async () => {
+  it('creates the failure and drop series at 0 with the first batch, so rate() sees the first one', async () => {
     recordBatch(metrics, report({ size: 1, failed: 0, queueMs: [1] }));
-    expect(await value(metrics.inputs, { ...mnist1, outcome: 'failure' })).toBe(0);
+    for (const outcome of ['failure', 'queue_full', 'expired', 'worker_stopped']) expect(await value(metrics.inputs, { ...mnist1, outcome })).toBe(0);
+  });
+
+  it('counts inputs that never ran by why: a full queue, a deadline passed in the queue', async () => {
+    recordDrop(metrics, { model: 'mnist', version: 1, reason: 'queue-full', inputs: 3 });
+    recordDrop(metrics, { model: 'mnist', version: 1, reason: 'queue-full', inputs: 1 });
+    recordDrop(metrics, { model: 'mnist', version: 1, reason: 'expired', inputs: 1 });
+    expect(await value(metrics.inputs, { ...mnist1, outcome: 'queue_full' })).toBe(4);
+    expect(await value(metrics.inputs, { ...mnist1, outcome: 'expired' })).toBe(1);
   });
 
   it('leaves a batch whose every input failed out of the predict histogram', async () => {
@@ -61,13 +69,16 @@ describe('recordBatch', () => {
 });
 
 describe('observePool', () => {
-  it('records every batch the pool reports', async () => {
+  it('records every batch and every drop the pool reports', async () => {
     const observers: ((r: BatchReport) => void)[] = [];
+    const dropObservers: ((r: DropReport) => void)[] = [];
     const { inference } = createMetricSet();
-    observePool({ observe: (o) => observers.push(o) }, inference);
-    expect(observers).toHaveLength(1);
+    observePool({ observe: (o) => observers.push(o), observeDrops: (o) => dropObservers.push(o) }, inference);
+    expect([observers.length, dropObservers.length]).toEqual([1, 1]);
     observers[0]!(report({ failed: 0 }));
+    dropObservers[0]!({ model: 'mnist', version: 1, reason: 'expired', inputs: 2 });
     expect(await value(inference.inputs, { model: 'mnist', version: '1', outcome: 'success' })).toBe(3);
+    expect(await value(inference.inputs, { model: 'mnist', version: '1', outcome: 'expired' })).toBe(2);
   });
 
   it('never lets a metrics failure reach the pool: it is logged instead', () => {
@@ -78,9 +89,12 @@ describe('observePool', () => {
     });
     const logged = jest.spyOn(log, 'error').mockImplementation(() => undefined);
     try {
-      observePool({ observe: (o) => (observer = o) }, inference);
+      let dropObserver: ((r: DropReport) => void) | undefined;
+      observePool({ observe: (o) => (observer = o), observeDrops: (o) => (dropObserver = o) }, inference);
       expect(() => observer!(report())).not.toThrow();
-      expect(logged).toHaveBeenCalledWith('could not record batch metrics', expect.objectContaining({ model: 'mnist', error: 'boom' }));
+      expect(() => dropObserver!({ model: 'mnist', version: 1, reason: 'queue-full', inputs: 1 })).not.toThrow();
+      expect(logged).toHaveBeenCalledTimes(2);
+      expect(logged).toHaveBeenCalledWith('could not record inference metrics', expect.objectContaining({ model: 'mnist', error: 'boom' }));
     } finally {
       logged.mockRestore();
     }

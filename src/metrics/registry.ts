@@ -52,7 +52,7 @@ export function createMetricSet(): MetricSet {
     inference: {
       inputs: new Counter({
         name: 'specserve_inference_inputs_total',
-        help: 'Inputs that ran in a batch, by outcome (success: a result; failure: refused or failed in the worker).',
+        help: 'Inference inputs by outcome: success (a result), failure (refused or failed in the worker), queue_full (refused at once: max_queue reached), expired (REQUEST_TIMEOUT_MS passed while queued; dropped unrun), worker_stopped (its worker stopped while holding it; 503).',
         labelNames: [...versionLabels, 'outcome'],
         registers,
       }),
