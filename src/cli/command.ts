@@ -1,3 +1,5 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
 /** What a subcommand gets from the process: its output streams and environment (tests pass their own). */
 export interface CliIo {
   stdout(text: string): void;
@@ -19,5 +21,14 @@ export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
+  }
+}
+
+/** node:util's parseArgs (callers pass `strict: true`) with its errors (unknown option, missing value...) as UsageErrors. */
+export function parseCommandArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
   }
 }

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { loadConfig } from '../config';
 import { configureLogging } from '../log';
@@ -13,7 +12,7 @@ import { openDataSource } from '../training/data/open';
 import { splitExamples } from '../training/data/split';
 import { formatReport, reportOf, type Report } from '../training/evaluation';
 import { resolveModelRef } from '../training/transfer';
-import { type CliIo, type Command, UsageError } from './command';
+import { type CliIo, type Command, parseCommandArgs, UsageError } from './command';
 
 /**
  * `specserve evaluate`: scores a store model on the labelled images of a data config, with the
@@ -45,18 +44,12 @@ export interface EvaluateArgs {
 }
 
 export function parseEvaluateArgs(args: string[], env: CliIo['env']): EvaluateArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: { 'data-config': { type: 'string' }, split: { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' } },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: { 'data-config': { type: 'string' }, split: { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' } },
+  });
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'the model is missing (name, name:version or a version folder)' : `one model expected, got ${positionals.join(' ')}`);
   if (values['data-config'] === undefined) throw new UsageError('--data-config is required (the data YAML)');
   const split = (values.split ?? 'test') as SplitName;

@@ -1,11 +1,10 @@
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import type { DownloadLimits, Fetch } from '../model-store/download';
 import { type ModelSource, sourceProblems } from '../model-store/model-config';
 import { type Materialised, materialiseSource } from '../model-store/remote-source';
 import { MODEL_NAME } from '../model-store/repository';
-import { type CliIo, type Command, UsageError } from './command';
+import { type CliIo, type Command, parseCommandArgs, UsageError } from './command';
 
 /**
  * `specserve pull`: makes `<store>/<name>/<version>/` from a URL with the same code the server
@@ -38,18 +37,12 @@ export const PULL_USAGE = `usage: specserve pull <url> --sha256 <hex> --name <mo
 
 /** Reads pull's arguments; throws UsageError naming the first thing to fix. */
 export function parsePullArgs(args: string[], env: CliIo['env']): PullOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: { sha256: { type: 'string' }, name: { type: 'string' }, version: { type: 'string' }, store: { type: 'string' } },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: { sha256: { type: 'string' }, name: { type: 'string' }, version: { type: 'string' }, store: { type: 'string' } },
+  });
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'the model URL is missing' : `one URL expected, got ${positionals.length}: ${positionals.join(' ')}`);
   const url = positionals[0]!;
   if (values.sha256 === undefined) throw new UsageError('--sha256 is required (the SHA-256 of the archive or model.json)');

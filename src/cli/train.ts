@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { loadConfig } from '../config';
 import { configureLogging } from '../log';
@@ -10,7 +9,7 @@ import { summaryOf } from '../training/evaluation';
 import { Progress } from '../training/progress';
 import { runTraining, type TrainRunOptions, type TrainRunResult } from '../training/run-training';
 import { versionsIn } from '../training/transfer';
-import { type CliIo, type Command, UsageError } from './command';
+import { type CliIo, type Command, parseCommandArgs, UsageError } from './command';
 
 /**
  * `specserve train`: a data config + a training config -> a new version of a model in the store
@@ -51,25 +50,19 @@ export interface TrainArgs {
 
 /** Reads train's arguments and both configs; UsageError for bad arguments, ConfigError for bad configs. */
 export function parseTrainArgs(args: string[], env: CliIo['env']): TrainArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: false,
-      strict: true,
-      options: {
-        'data-config': { type: 'string' },
-        'train-config': { type: 'string' },
-        name: { type: 'string' },
-        store: { type: 'string' },
-        version: { type: 'string' },
-        overwrite: { type: 'boolean' },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const { values } = parsed;
+  const { values } = parseCommandArgs({
+    args,
+    allowPositionals: false,
+    strict: true,
+    options: {
+      'data-config': { type: 'string' },
+      'train-config': { type: 'string' },
+      name: { type: 'string' },
+      store: { type: 'string' },
+      version: { type: 'string' },
+      overwrite: { type: 'boolean' },
+    },
+  });
   if (values['data-config'] === undefined) throw new UsageError('--data-config is required (the data YAML)');
   if (values['train-config'] === undefined) throw new UsageError('--train-config is required (the training YAML)');
   if (values.version !== undefined && !/^[1-9][0-9]{0,8}$/.test(values.version)) {
