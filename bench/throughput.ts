@@ -35,7 +35,7 @@ import { type ComputeCeiling, computeCeilingInChild, defaultComputeOptions, form
 import { installExitHooks, killAll, type RunningServer, startServer } from './lib/children';
 import { envIntegers, envNumber, sleep } from './lib/env';
 import { runLoad } from './lib/load';
-import { multipartFile } from './lib/multipart';
+import { multipartFile } from '../test/support/multipart';
 import { formatMachine, formatOverload, formatRatios, formatTable, machineFacts, type Row, summariseRatios } from './lib/report';
 
 const SECONDS = envNumber('BENCH_SECONDS', 10, 1);

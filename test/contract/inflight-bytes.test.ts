@@ -3,18 +3,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { captureLogs } from '../support/log-capture';
 import { expectProblem } from '../support/problem';
+import { multipartFile } from '../support/multipart';
 import { fixture, useTestService } from '../support/service';
 
 // MAX_INFLIGHT_BYTES: request bodies held at once are bounded; one over the budget is refused
 // unread with 503 + Retry-After, and the budget comes back when an answer is sent.
 
 const PNG = fixture('mnist', '7.png');
-const BOUNDARY = 'inflight-test';
-const BODY = Buffer.concat([
-  Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="7.png"\r\nContent-Type: image/png\r\n\r\n`),
-  PNG,
-  Buffer.from(`\r\n--${BOUNDARY}--\r\n`),
-]);
+const UPLOAD = multipartFile('file', '7.png', 'image/png', PNG);
+const BODY = UPLOAD.body;
 
 /** Starts an upload of BODY on a real socket and sends only its first bytes; `finish` sends the rest and resolves with the answer. */
 async function startSlowUpload(server: http.Server): Promise<{ finish(): Promise<{ status: number; body: Record<string, unknown> }> }> {
@@ -24,7 +21,7 @@ async function startSlowUpload(server: http.Server): Promise<{ finish(): Promise
     host: '127.0.0.1',
     method: 'POST',
     path: '/mnist/classify',
-    headers: { 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}`, 'Content-Length': String(BODY.length) },
+    headers: { 'Content-Type': UPLOAD.contentType, 'Content-Length': String(BODY.length) },
   });
   const answered = once(req, 'response') as Promise<[http.IncomingMessage]>;
   req.write(BODY.subarray(0, 50));

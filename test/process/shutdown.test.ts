@@ -7,17 +7,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import path from 'node:path';
+import { multipartFile } from '../support/multipart';
 import { fixture } from '../support/service';
 import { freePort } from '../../bench/lib/children';
 
 const ROOT = path.join(__dirname, '..', '..');
 const DIGIT = fixture('mnist', '7.png');
-const BOUNDARY = 'specserve-shutdown-test';
-const BODY = Buffer.concat([
-  Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="7.png"\r\nContent-Type: image/png\r\n\r\n`),
-  DIGIT,
-  Buffer.from(`\r\n--${BOUNDARY}--\r\n`),
-]);
+const UPLOAD = multipartFile('file', '7.png', 'image/png', DIGIT);
+const BODY = UPLOAD.body;
 
 type Outcome = { kind: 'answered'; status: number; digit?: number } | { kind: 'refused' } | { kind: 'dropped'; error: string };
 
@@ -28,7 +25,7 @@ type Outcome = { kind: 'answered'; status: number; digit?: number } | { kind: 'r
 function classify(port: number, agent: Agent | false): Promise<Outcome> {
   return new Promise((resolve) => {
     const req = request(
-      { host: '127.0.0.1', port, path: '/mnist/classify', method: 'POST', agent, headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, 'content-length': BODY.length } },
+      { host: '127.0.0.1', port, path: '/mnist/classify', method: 'POST', agent, headers: { 'content-type': UPLOAD.contentType, 'content-length': BODY.length } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
