@@ -1,5 +1,6 @@
 /** The printed results: machine facts, the table, the ratios, the overload summary. */
 import os from 'node:os';
+import { median } from '../../src/images/stats';
 import type { ComputeCeiling } from '../compute-ceiling';
 import type { LoadResult } from './load';
 
@@ -111,7 +112,7 @@ export function summariseRatios(rows: readonly Row[], compute: ComputeCeiling | 
     return out;
   };
   return {
-    median: pick((v) => (v.length % 2 === 1 ? v[v.length >> 1]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2)),
+    median: pick((v) => median(Float64Array.from(v))),
     min: pick((v) => v[0]!),
     max: pick((v) => v[v.length - 1]!),
     rounds: rounds.length,
