@@ -53,14 +53,8 @@ export function inflightBodies(budget: BodyBudget, largestBody: number): Request
         ),
       );
     }
-    let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      budget.release(bytes);
-    };
-    res.once('finish', release);
-    res.once('close', release);
+    // 'close' comes after 'finish' for a completed response, and alone for an aborted one.
+    res.once('close', () => budget.release(bytes));
     next();
   };
 }

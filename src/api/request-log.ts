@@ -124,17 +124,13 @@ function lineLevel(req: IncomingMessage, res: ServerResponse): 'error' | 'warn' 
  */
 export function requestLog(): RequestHandler {
   return (req, res, next) => {
-    const done = (): void => {
-      res.off('finish', done);
-      res.off('close', done);
+    // 'close' comes after 'finish' for a completed response, and alone for an aborted one.
+    res.once('close', () => {
       const level = lineLevel(req, res);
       const logger = rootLogger();
       if (!logger.isLevelEnabled(level)) return;
-      const requestId = contexts.get(req)?.requestId;
-      logger[level]({ reqId: requestId, ...requestLine(req, res) }, 'request completed');
-    };
-    res.on('finish', done);
-    res.on('close', done);
+      logger[level]({ reqId: contexts.get(req)?.requestId, ...requestLine(req, res) }, 'request completed');
+    });
     next();
   };
 }
