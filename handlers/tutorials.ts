@@ -50,7 +50,7 @@ function firstMultiLabelModel(models: ModelManager): string {
   const found = models.list().find((s) => s.metadata.output.kind === 'sigmoid');
   if (!found) {
     throw new ServiceUnavailable(
-      "POST /scorefile/ needs a multi-label model and none is loaded. Add a model whose metadata.json has output.kind 'sigmoid' (e.g. model-store/mnist-multilabel/1/) or set SCOREFILE_MODEL.",
+      "POST /scorefile/ needs a multi-label model and none is loaded. Add a model whose metadata.json has output.kind 'sigmoid' (e.g. mnist-multilabel/1/ in the model store, MODEL_STORE) or set SCOREFILE_MODEL.",
       5,
     );
   }
@@ -61,7 +61,7 @@ function firstMultiLabelModel(models: ModelManager): string {
 async function classify(file: UploadedFile, { models }: HandlerContext, { route, setting, name }: RouteModel): Promise<RankedClass[]> {
   if (models.ready && models.availableVersions(name).length === 0) {
     throw new ServiceUnavailable(
-      `${route} needs model '${name}' (${setting}), which is not loaded. Add model-store/${name}/<version>/ or set ${setting} to a loaded model.`,
+      `${route} needs model '${name}' (${setting}), which is not loaded. Add a ${name}/<version>/ folder to the model store (MODEL_STORE) or set ${setting} to a loaded model.`,
       5,
     );
   }

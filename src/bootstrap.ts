@@ -22,15 +22,19 @@ export interface Service {
   lifecycle: HandlerContext['lifecycle'];
   /** Stops model polling, unloads every model and stops the workers. */
   close(): Promise<void>;
+  /** Settles when the first read of the store has finished: rejects when no model could be loaded. */
+  loaded: Promise<void>;
 }
 
 /**
  * Everything before `listen()`, in the order that fails fastest: the spec and its handlers
  * (cheap, and a bad one is a programming error), then the inference workers (each starts its
- * backend), then the models.
+ * backend). The models then load in the background (`loaded`), so the port can open at once:
+ * liveness answers while a large store loads, readiness and every model route answer 503 with
+ * Retry-After until it has.
  * Any failure throws with a message saying what to fix.
  */
-export async function startService(config: Config, specFile = SPEC_FILE, handlersDir = HANDLERS_DIR): Promise<Service> {
+export async function openService(config: Config, specFile = SPEC_FILE, handlersDir = HANDLERS_DIR): Promise<Service> {
   const spec = loadSpec(specFile);
   const operations = resolveOperations(listOperations(spec.document), handlersDir);
   const imageLimits = { ...DEFAULT_IMAGE_LIMITS, maxPixels: config.maxImagePixels };
@@ -40,31 +44,6 @@ export async function startService(config: Config, specFile = SPEC_FILE, handler
     models.dispose();
     await pool.close();
   };
-  try {
-    await models.reconcile();
-  } catch (e) {
-    await close();
-    throw e;
-  }
-  // One bad model must not stop the others; but a server with nothing to serve is a mistake.
-  if (models.list().length === 0) {
-    const reasons = models
-      .names()
-      .flatMap((name) => {
-        const modelError = models.modelError(name);
-        // A refused source also ends the version it was to become, with the same message: say it once.
-        const versionErrors = models.versionStatus(name).map((s) => s.error !== modelError && s.error && `${name}/${s.version}: ${s.error}`);
-        return [modelError, ...versionErrors];
-      })
-      .filter(Boolean);
-    await close();
-    throw new Error(
-      reasons.length > 0
-        ? `No model could be loaded from ${config.modelStore}:\n${reasons.map((r) => `  - ${r}`).join('\n')}`
-        : `No model in ${config.modelStore}: expected <name>/<version>/ folders (model.json + metadata.json)`,
-    );
-  }
-  models.startWatching(config.pollSeconds * 1000);
 
   // Per service, not process-global: several services in one process keep their own.
   const bodyBudget = new BodyBudget(config.maxInflightBytes);
@@ -89,5 +68,44 @@ export async function startService(config: Config, specFile = SPEC_FILE, handler
     corsOrigins: config.corsOrigins,
     requestMetrics: metrics.requestMetrics,
   });
-  return { app, models, pool, backend: pool.backend, lifecycle, close };
+  const loaded = loadStore(models, config);
+  loaded.catch(() => undefined); // the caller awaits it; until then a failure must not count as unhandled
+  return { app, models, pool, backend: pool.backend, lifecycle, close, loaded };
+}
+
+/** `openService`, then waits for the models: the service is ready when this resolves. */
+export async function startService(config: Config, specFile = SPEC_FILE, handlersDir = HANDLERS_DIR): Promise<Service> {
+  const service = await openService(config, specFile, handlersDir);
+  try {
+    await service.loaded;
+  } catch (e) {
+    await service.close();
+    throw e;
+  }
+  return service;
+}
+
+/**
+ * The first read of the store, then polling. One bad model must not stop the others; but a
+ * server with nothing to serve is a mistake: rejects with every reason.
+ */
+async function loadStore(models: ModelManager, config: Config): Promise<void> {
+  await models.reconcile();
+  if (models.list().length === 0) {
+    const reasons = models
+      .names()
+      .flatMap((name) => {
+        const modelError = models.modelError(name);
+        // A refused source also ends the version it was to become, with the same message: say it once.
+        const versionErrors = models.versionStatus(name).map((s) => s.error !== modelError && s.error && `${name}/${s.version}: ${s.error}`);
+        return [modelError, ...versionErrors];
+      })
+      .filter(Boolean);
+    throw new Error(
+      reasons.length > 0
+        ? `No model could be loaded from ${config.modelStore}:\n${reasons.map((r) => `  - ${r}`).join('\n')}`
+        : `No model in ${config.modelStore}: expected <name>/<version>/ folders (model.json + metadata.json)`,
+    );
+  }
+  models.startWatching(config.pollSeconds * 1000);
 }

@@ -48,6 +48,11 @@ function asWritable(destination: DestinationStream): Writable {
   });
 }
 
+/** A string field as it reads; anything else as JSON. */
+function asText(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 export function createLogger({ level, format, destination }: LoggingOptions): Logger {
   // Auto: pretty only for a person watching stderr, never for a stream a test or a collector reads.
   // isatty(2), not process.stderr.isTTY: inference worker threads log too, and their process.stderr is a pipe.
@@ -64,7 +69,15 @@ export function createLogger({ level, format, destination }: LoggingOptions): Lo
   // Both destinations write synchronously: a line logged just before process.exit() is not lost,
   // and no worker thread (pino transports) is needed.
   const stream: DestinationStream = pretty
-    ? pinoPretty({ destination: destination ? asWritable(destination) : 2, sync: true, colorize: destination === undefined && isatty(2), translateTime: 'SYS:HH:MM:ss.l' })
+    ? pinoPretty({
+        destination: destination ? asWritable(destination) : 2,
+        sync: true,
+        colorize: destination === undefined && isatty(2),
+        translateTime: 'SYS:HH:MM:ss.l',
+        // A person reads these: a multi-line message (every bad setting, every model that failed)
+        // shows as lines, not as one JSON string with escaped newlines.
+        customPrettifiers: { error: asText, detail: asText },
+      })
     : (destination ?? pino.destination({ dest: 2, sync: true }));
   return pino(options, stream);
 }

@@ -1,19 +1,22 @@
-import { startService } from './bootstrap';
+import { openService } from './bootstrap';
 import { loadConfig } from './config';
 import { configureLogging, log } from './log';
 import { shutDown } from './shutdown';
 
-/** Entry point: configure, load everything, then open the port; exit 1 with a reason if anything fails. */
+/**
+ * Entry point: configure, start the workers, open the port, then load the models (readiness and
+ * the model routes answer 503 until they have); exit 1 with a reason if anything fails.
+ */
 async function main(): Promise<void> {
   const config = loadConfig();
   configureLogging(config.logging);
-  const service = await startService(config);
+  const service = await openService(config);
   const { app, models, backend } = service;
   const server = app.listen(config.port, config.host, () => {
     log.info('listening', {
       url: `http://${config.host}:${config.port}`,
+      pid: process.pid,
       backend,
-      models: models.list().map((m) => `${m.name}:${m.version}`),
       ui: `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}/ui`,
     });
   });
@@ -27,10 +30,10 @@ async function main(): Promise<void> {
   server.keepAliveTimeout = 65_000;
 
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = (reason: string) => {
     if (stopping) return;
     stopping = true;
-    log.info('shutting down', { signal, graceMs: config.shutdownGraceMs });
+    log.info('shutting down', { reason, graceMs: config.shutdownGraceMs });
     void shutDown(server, service, config.shutdownGraceMs).then(
       () => process.exit(0),
       (e: unknown) => {
@@ -46,6 +49,32 @@ async function main(): Promise<void> {
   });
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  if (process.env.npm_lifecycle_event !== undefined) stopWhenOrphaned(stop);
+
+  const started = Date.now();
+  try {
+    await service.loaded;
+  } catch (e) {
+    if (stopping) return; // a shutdown during loading ends the loads; that is not a start-up failure
+    throw e;
+  }
+  log.info('models loaded', { ms: Date.now() - started, models: models.list().map((m) => `${m.name}:${m.version}`) });
+}
+
+/**
+ * Under `npm start` the server's parent is npm, which forwards SIGTERM and SIGINT but not SIGHUP:
+ * a SIGHUP (or a SIGKILL) to npm ends npm alone and would leave the server running with no parent
+ * that a supervisor knows. When the parent goes, drain and exit as for SIGTERM.
+ */
+function stopWhenOrphaned(stop: (reason: string) => void): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      stop('parent process exited');
+    }
+  }, 500);
+  timer.unref();
 }
 
 main().catch((e: unknown) => {

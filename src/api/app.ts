@@ -13,6 +13,8 @@ import type { BoundOperation } from './resolver';
 import { servedSpec } from './served-spec';
 import type { ApiSpec } from './spec';
 import { BodyBudget, inflightBodies } from './inflight';
+import { headAsGet } from './head';
+import { jsonBodies } from './json-bodies';
 import { largestBody, uploads } from './uploads';
 
 export interface AppOptions {
@@ -98,6 +100,7 @@ export function createApp({
   if (allowOrigins) app.use(allowOrigins);
   // Before anything reads a body: a request over the budget is refused unread.
   app.use(inflightBodies(bodyBudget, largestBody(maxUploadBytes)));
+  app.use(headAsGet());
 
   // serveFiles, not serve: `serve` shares one swagger-ui-init.js among every app in the process.
   const uiOptions: swaggerUi.SwaggerUiOptions = {
@@ -124,7 +127,7 @@ export function createApp({
   if (access) app.use(access.operations);
 
   app.use(uploads(maxUploadBytes));
-  app.use(express.json({ limit: maxUploadBytes }));
+  app.use(jsonBodies(spec.document, maxUploadBytes));
   app.use(reenterRequestContext());
   app.use(validator.slice(matched + 1) as RequestHandler[]);
   app.use(dispatch(spec.document, operations, { ...context, spec: { document: spec.document, yamlText: spec.yamlText } }));

@@ -35,12 +35,30 @@ function isExposedClientError(err: unknown): err is ExposedHttpError {
   return expose === true && typeof status === 'number' && status >= 400 && status < 500;
 }
 
+/** What a refused request said about its body, for the 415 message. */
+export interface RequestSummary {
+  method: string;
+  path: string;
+  /** The Content-Type header as sent; undefined when there was none. */
+  contentType: string | undefined;
+  /** The media types the matched operation's body accepts, when an operation was matched. */
+  accepted: readonly string[];
+}
+
+function unsupportedMediaType({ method, path, contentType, accepted }: RequestSummary): UnsupportedMediaType {
+  const sent = contentType === undefined ? 'The request has no Content-Type header' : `Content-Type '${contentType}' is not accepted`;
+  const wanted = accepted.length > 0 ? `${method} ${path} takes ${accepted.join(' or ')}` : 'see /openapi.json for the content types each route accepts';
+  const hint = accepted.includes('multipart/form-data') ? " (e.g. curl -F file=@digit.png)" : '';
+  return new UnsupportedMediaType(`${sent}; ${wanted}${hint}.`);
+}
+
 /**
  * Turns the errors of the libraries under the HTTP layer (the spec validator, body-parser) into
  * the project's typed errors. Returns the error unchanged when it is already typed, or unknown
  * (to become a 500).
  */
-export function normalizeError(err: unknown, method: string, path: string): unknown {
+export function normalizeError(err: unknown, request: RequestSummary): unknown {
+  const { method, path } = request;
   if (err instanceof ProblemError) return err;
   if (err instanceof HttpError) {
     switch (err.status) {
@@ -51,13 +69,15 @@ export function normalizeError(err: unknown, method: string, path: string): unkn
       case 404:
         return new RouteNotFound(method, path);
       case 405: {
-        const allow = err.headers?.Allow ?? '';
-        return new MethodNotAllowed(method, path, allow.split(',').map((m) => m.trim().toUpperCase()).filter(Boolean));
+        const allowed = (err.headers?.Allow ?? '').split(',').map((m) => m.trim().toUpperCase()).filter(Boolean);
+        // HEAD is answered wherever GET is (head.ts), though the document lists only GET.
+        if (allowed.includes('GET') && !allowed.includes('HEAD')) allowed.push('HEAD');
+        return new MethodNotAllowed(method, path, allowed);
       }
       case 413:
         return new PayloadTooLarge(err.message);
       case 415:
-        return new UnsupportedMediaType(`${err.message}; see /openapi.json for the content types each route accepts.`);
+        return unsupportedMediaType(request);
       default:
         return err;
     }

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { rootLogger } from '../log';
 import { isOperationalRefusal } from './problem-response';
+import { clientMethod } from './head';
 import { createRequestContext, type RequestContext, runInRequestContext } from './request-context';
 
 /**
@@ -96,7 +97,7 @@ export function requestLine(req: IncomingMessage, res: ServerResponse): RequestL
   const context = contexts.get(req);
   const { openapi, originalUrl } = req as OpenApiRequest;
   const line: RequestLine = {
-    method: req.method,
+    method: clientMethod(req),
     route: openapi?.openApiRoute ?? null,
     url: originalUrl ?? req.url,
     status: res.headersSent ? res.statusCode : null,

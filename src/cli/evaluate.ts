@@ -85,12 +85,8 @@ export interface Evaluation {
 }
 
 export async function evaluate(a: EvaluateArgs, io: CliIo): Promise<Evaluation> {
-  let where;
-  try {
-    where = resolveModelRef(a.model, a.store, process.cwd());
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  // An unknown model is a failure to report (exit 1), not a misuse of the command (usage, exit 2).
+  const where = resolveModelRef(a.model, a.store, process.cwd());
   const data = loadDataConfig(a.dataConfig);
   const source = openDataSource(data);
   // The server's info log line about the backend would interleave with the progress; we print our own.

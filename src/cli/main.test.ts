@@ -78,7 +78,7 @@ describe('specserve pull', () => {
     const store = path.join(tmp.dir, 'store-b');
     const { code, stderr } = await run('pull', url, '--sha256', 'c'.repeat(64), '--name', 'digits', '--store', store);
     expect(code).toBe(1);
-    expect(stderr).toContain(`specserve pull: sha256 mismatch for ${url}: expected ${'c'.repeat(64)}, got ${archive.sha256}`);
+    expect(stderr).toContain(`specserve pull: sha256 mismatch for ${url}: --sha256 is ${'c'.repeat(64)}, the file's is ${archive.sha256}; nothing was written. Check --sha256`);
     expect(existsSync(path.join(store, 'digits', '1'))).toBe(false);
   });
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { loadConfig } from '../config';
-import type { DownloadLimits, Fetch } from '../model-store/download';
+import { type DownloadLimits, type Fetch, HashMismatch } from '../model-store/download';
 import { type ModelSource, sourceProblems } from '../model-store/model-config';
 import { type Materialised, materialiseSource } from '../model-store/remote-source';
 import { MODEL_NAME } from '../model-store/repository';
@@ -84,7 +84,13 @@ export const pullCommand: Command = {
   usage: PULL_USAGE,
   async run(args, io) {
     const options = parsePullArgs(args, io.env);
-    const done = await pull(options);
+    const done = await pull(options).catch((e: unknown) => {
+      // The download's own message points at config.yaml, where the server's hashes come from; here it was --sha256.
+      if (e instanceof HashMismatch) {
+        throw new Error(`sha256 mismatch for ${e.url}: --sha256 is ${e.expected}, the file's is ${e.actual}; nothing was written. Check --sha256, or that the URL serves the file you meant.`);
+      }
+      throw e;
+    });
     const { url, sha256, version } = options.source;
     io.stdout(`${options.name}/${version}: ${HOW[done.how]}${done.replaced ? ` (replaced the folder made from ${done.replaced})` : ''}\n  ${done.dir}\n`);
     io.stdout(

@@ -117,7 +117,7 @@ export class ModelManager {
   /** Lifecycle of every version of a model, newest first; 404 for a model never seen. */
   versionStatus(name: string): VersionStatus[] {
     const versions = this.status.get(name);
-    if (!versions) throw new ModelNotFound(name, this.names());
+    if (!versions) throw this.stillLoading(name) ?? new ModelNotFound(name, this.names());
     return [...versions.values()].sort((a, b) => b.version - a.version).map((s) => ({ ...s }));
   }
 
@@ -146,9 +146,10 @@ export class ModelManager {
   acquire({ name, version }: { name: string; version?: number }, missing: 404 | 503 = 404): ServableHandle {
     const versions = this.live.get(name);
     if (!versions || versions.size === 0) {
-      if (!this.initialised) throw new ServiceUnavailable(`Models are still loading ('${name}' is not available yet); retry shortly.`, 1);
+      const loading = this.stillLoading(name);
+      if (loading) throw loading;
       if (missing === 503 || this.status.has(name)) {
-        throw new ServiceUnavailable(`Model '${name}' has no available version. Add ${name}/<version>/ to the model store.`, 5);
+        throw new ServiceUnavailable(`Model '${name}' has no available version. Add a ${name}/<version>/ folder to the model store (MODEL_STORE).`, 5);
       }
       throw new ModelNotFound(name, this.names());
     }
@@ -166,6 +167,15 @@ export class ModelManager {
         this.disposeIfIdle(loaded);
       },
     };
+  }
+
+  /**
+   * Before the first read of the store has finished (the port opens before the models load), a
+   * model that is not available may still come: 503 with Retry-After rather than 404.
+   */
+  private stillLoading(name: string): ServiceUnavailable | undefined {
+    if (this.initialised) return undefined;
+    return new ServiceUnavailable(`Models are still loading ('${name}' is not available yet); retry shortly.`, 1);
   }
 
   /** Runs `work` on a pinned version (see `acquire`) and releases it however `work` ends. */

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { RequestHandler } from 'express';
 import type { Histogram } from 'prom-client';
 import { requestContextOf } from '../api/request-log';
+import { clientMethod } from '../api/head';
 
 /** The route label of a request no route of the API document matched (404, 405, Swagger UI files, CORS preflight). */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -38,7 +39,7 @@ export function requestMetrics(histogram: Histogram<'method' | 'route' | 'status
       const route = (req as OpenApiRequest).openapi?.openApiRoute ?? UNMATCHED_ROUTE;
       // A status only counts once the whole answer went out: a client that left midway got none.
       const status = res.writableFinished ? String(res.statusCode) : ABORTED_STATUS;
-      histogram.observe({ method: methodLabel(req.method), route, status_code: status }, (performance.now() - started) / 1000);
+      histogram.observe({ method: methodLabel(clientMethod(req)), route, status_code: status }, (performance.now() - started) / 1000);
     });
     next();
   };

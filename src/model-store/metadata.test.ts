@@ -19,7 +19,7 @@ describe('metadata.json', () => {
   });
 
   it('refuses unknown kinds and scales, naming file and field', () => {
-    expect(() => parse({ output: { name: 'x', kind: 'relu' } })).toThrow(/m\/1\/metadata\.json: \/output\/kind must be equal to one of the allowed values/);
+    expect(() => parse({ output: { name: 'x', kind: 'relu' } })).toThrow(/m\/1\/metadata\.json: \/output\/kind must be one of "softmax", "sigmoid", "binary-sigmoid"/);
     expect(() => parse({ preprocessing: { ...base.preprocessing, scale: 'torch' } })).toThrow(/metadata\.json/);
   });
 

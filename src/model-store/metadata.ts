@@ -140,7 +140,12 @@ function crossFieldProblems({ input, output, labels, preprocessing }: ModelMetad
 /** Checks parsed JSON against the schema; the error names the file and every bad field. */
 export function parseMetadata(json: unknown, file: string): ModelMetadata {
   if (!validate(json)) {
-    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`);
+    const problems = (validate.errors ?? []).map((e) => {
+      // Ajv's enum message does not say what is allowed; the person editing the file needs that.
+      const allowed = e.keyword === 'enum' ? (e.params as { allowedValues: unknown[] }).allowedValues : undefined;
+      const message = allowed ? `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}` : (e.message ?? 'is invalid');
+      return `${e.instancePath || '(root)'} ${message}`;
+    });
     throw new Error(`${file}: ${problems.join('; ')}`);
   }
   const problems = crossFieldProblems(json);
