@@ -60,6 +60,15 @@ describe('log', () => {
     expect(() => JSON.parse(out.text())).toThrow();
   });
 
+  it('pretty format: a multi-line error reads as lines, not as a JSON string with \\n', async () => {
+    const out = memory();
+    createLogger({ level: 'info', format: 'pretty', destination: out }).error({ error: 'Invalid configuration:\n  - PORT="x": bad' }, 'start-up failed');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(out.text()).toContain('error: Invalid configuration:\n');
+    expect(out.text()).toMatch(/\n\s+- PORT="x": bad/);
+    expect(out.text()).not.toContain('\\n');
+  });
+
   it('auto format is JSON for a destination that is not a terminal', () => {
     const out = memory();
     createLogger({ level: 'info', destination: out }).info('x');

@@ -72,6 +72,12 @@ describe('specserve train / evaluate: arguments and configs', () => {
     const noName = yaml('no-name.yaml', 'epochs: 1\n');
     expect((await run(['train', '--data-config', dataYaml, '--train-config', noName])).stderr).toContain('--name is required (or model_path in the training config)');
   });
+
+  it('evaluate on a model the store does not have: exit 1 saying so, without the usage', async () => {
+    const { code, stderr } = await run(['evaluate', 'nosuchmodel', '--data-config', dataYaml]);
+    expect(code).toBe(1);
+    expect(stderr).toBe(`specserve evaluate: no model "nosuchmodel" in the store ${path.join(tmp, 'default-store')}\n`);
+  });
 });
 
 describe('specserve train -> evaluate', () => {

@@ -109,7 +109,7 @@ describe('a seed route whose model is not in the store', () => {
   it('answers 503 naming the model and the setting; the server runs and other routes answer', async () => {
     const predict = await missing.request.post('/predict').attach('image', fixture('photos', 'dog.jpg'), 'dog.jpg');
     const body = expectProblem(predict, 503);
-    expect(body.detail).toMatch(/needs model 'resnet50' \(PREDICT_MODEL\).*model-store\/resnet50\/<version>\//);
+    expect(body.detail).toBe("POST /predict needs model 'resnet50' (PREDICT_MODEL), which is not loaded. Add a resnet50/<version>/ folder to the model store (MODEL_STORE) or set PREDICT_MODEL to a loaded model.");
     expect(body.success).toBe(false);
     const scorefile = await missing.request.post('/scorefile/').attach('file', fixture('photos', 'dog.jpg'), 'dog.jpg');
     expect(expectProblem(scorefile, 503).detail).toMatch(/'scenes' \(SCOREFILE_MODEL\)/);
