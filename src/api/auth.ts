@@ -2,6 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import type { OpenAPIV3 } from 'express-openapi-validator/dist/framework/types';
 import { Unauthorized } from '../errors/errors';
 import { ApiKeySet } from './api-keys';
+import { matchedOperation } from './matched-operation';
 import { deref, HTTP_METHODS, type OpenApiDocument } from './spec';
 
 /**
@@ -23,9 +24,6 @@ interface SchemeCheck {
 const REALM = 'specserve';
 
 /** What the validator attached to a request it matched to an operation. */
-interface OpenApiRequest extends Request {
-  openapi?: { schema?: OpenAPIV3.OperationObject };
-}
 
 function schemeCheck(name: string, scheme: OpenAPIV3.SecuritySchemeObject | undefined, keys: ApiKeySet): SchemeCheck {
   if (scheme?.type === 'http' && scheme.scheme.toLowerCase() === 'bearer') {
@@ -126,7 +124,7 @@ export function createAccessControl(document: OpenApiDocument, apiKeys: readonly
     // A request the validator did not match goes on to its 404/405 unchecked: the document that
     // lists every route is public anyway.
     operations: handler((req) => {
-      const operation = (req as OpenApiRequest).openapi?.schema;
+      const operation = matchedOperation(req)?.schema;
       return operation && (operation.security ?? fallback);
     }),
     guard: handler(() => fallback),

@@ -1,13 +1,10 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { type HandlerContext, Reply, type UploadedFile } from '../../handlers/context';
 import { BadRequest } from '../errors/errors';
+import { matchedOperation } from './matched-operation';
 import type { BoundOperation } from './resolver';
 import { binaryFields, type OpenApiDocument } from './spec';
 
-/** What the spec validator attaches to a request it matched to an operation. */
-interface OpenApiRequest extends Request {
-  openapi?: { schema?: { operationId?: string }; pathParams?: Record<string, unknown> };
-}
 
 function toUploadedFile(file: Express.Multer.File): UploadedFile {
   return { fieldName: file.fieldname, originalName: file.originalname, mimeType: file.mimetype, size: file.size, buffer: file.buffer };
@@ -21,7 +18,7 @@ function toUploadedFile(file: Express.Multer.File): UploadedFile {
 export function handlerParams(req: Request, fileFields: readonly string[]): Record<string, unknown> {
   // Express 5 resets req.params for every middleware layer: the path parameters the validator
   // matched (and cast) are kept on req.openapi.
-  const params: Record<string, unknown> = { ...(req as OpenApiRequest).openapi?.pathParams, ...(req.query as Record<string, unknown>) };
+  const params: Record<string, unknown> = { ...matchedOperation(req)?.pathParams, ...(req.query as Record<string, unknown>) };
   if (req.is('multipart/form-data')) {
     Object.assign(params, req.body as Record<string, unknown>);
     for (const file of (req.files ?? []) as Express.Multer.File[]) params[file.fieldname] = toUploadedFile(file);
@@ -49,7 +46,7 @@ function send(res: Response, result: unknown): void {
 export function dispatch(document: OpenApiDocument, operations: BoundOperation[], context: HandlerContext): RequestHandler {
   const byId = new Map(operations.map((op) => [op.operationId, { ...op, fileFields: binaryFields(document, op) }]));
   return async (req, res, next) => {
-    const operationId = (req as OpenApiRequest).openapi?.schema?.operationId;
+    const operationId = matchedOperation(req)?.schema?.operationId;
     const operation = operationId === undefined ? undefined : byId.get(operationId);
     if (!operation) return next();
     try {

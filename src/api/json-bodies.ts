@@ -1,11 +1,8 @@
-import express, { type Request, type RequestHandler } from 'express';
+import express, { type RequestHandler } from 'express';
 import type { OpenAPIV3 } from 'express-openapi-validator/dist/framework/types';
+import { matchedOperation } from './matched-operation';
 import { deref, listOperations, type OpenApiDocument } from './spec';
 
-/** What the spec validator attaches to a request it matched to an operation. */
-interface OpenApiRequest extends Request {
-  openapi?: { schema?: { operationId?: string } };
-}
 
 /**
  * The operations whose request body the document declares as JSON under any media type: content
@@ -25,15 +22,16 @@ export function jsonUnderAnyMediaType(document: OpenApiDocument): Set<string> {
 
 /**
  * Parses JSON bodies: as the Content-Type says on most routes, and whatever it says (or with
- * none) on the operations of `jsonUnderAnyMediaType`. Runs after the validator has matched the
- * operation, before it validates the body. A multipart body is left to `uploads`.
+ * none) on the operations of `jsonUnderAnyMediaType` (a multipart body too: `uploads` reads only
+ * those of operations that take multipart). Runs after the validator has matched the operation,
+ * before it validates the body.
  */
 export function jsonBodies(document: OpenApiDocument, limit: number): RequestHandler {
   const anyType = jsonUnderAnyMediaType(document);
   const byHeader = express.json({ limit });
-  const always = express.json({ limit, type: (req) => !(req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/') });
+  const always = express.json({ limit, type: () => true });
   return (req, res, next) => {
-    const operationId = (req as OpenApiRequest).openapi?.schema?.operationId;
+    const operationId = matchedOperation(req)?.schema?.operationId;
     return (operationId !== undefined && anyType.has(operationId) ? always : byHeader)(req, res, next);
   };
 }

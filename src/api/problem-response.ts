@@ -1,23 +1,14 @@
-import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { RouteNotFound } from '../errors/errors';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '../errors/to-problem';
 import { log } from '../log';
+import { declaredMediaTypes } from './matched-operation';
 import { normalizeError } from './normalize-error';
 
 /** TF Serving (/v1) and KServe v2 (/v2) routes: their clients read errors from an `error` member. */
 const PROTOCOL_PATH = /^\/v[12](\/|$)/;
 /** The Keras REST API tutorial's client checks `success` before anything else. */
 const SUCCESS_FLAG_PATH = /^\/predict\/?$/;
-
-/** What the spec validator attaches to a request it matched (its operation, body references resolved). */
-interface OpenApiRequest extends Request {
-  openapi?: { schema?: { requestBody?: { content?: Record<string, unknown> } } };
-}
-
-/** The media types the matched operation's body takes, concrete ones only (not the any-type range). */
-function acceptedMediaTypes(req: Request): string[] {
-  return Object.keys((req as OpenApiRequest).openapi?.schema?.requestBody?.content ?? {}).filter((type) => !type.includes('*'));
-}
 
 /** Requests no route claimed. */
 export const notFound: RequestHandler = (req, _res, next) => next(new RouteNotFound(req.method, req.path));
@@ -36,7 +27,7 @@ export function isOperationalRefusal(status: number): boolean {
  * its stack (which never reaches the client).
  */
 export const problemResponse: ErrorRequestHandler = (err: unknown, req, res, next) => {
-  const request = { method: req.method, path: req.path, contentType: req.headers['content-type'], accepted: acceptedMediaTypes(req) };
+  const request = { method: req.method, path: req.path, contentType: req.headers['content-type'], accepted: declaredMediaTypes(req) };
   const problem = toProblem(normalizeError(err, request), { errorMember: PROTOCOL_PATH.test(req.path) });
   if (SUCCESS_FLAG_PATH.test(req.path)) problem.body.success = false;
   if (problem.status >= 500 && !isOperationalRefusal(problem.status)) {

@@ -4,6 +4,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { rootLogger } from '../log';
 import { isOperationalRefusal } from './problem-response';
 import { clientMethod } from './head';
+import { matchedOperation } from './matched-operation';
 import { createRequestContext, type RequestContext, runInRequestContext } from './request-context';
 
 /**
@@ -62,21 +63,18 @@ export function inRequestContext(handler: ErrorRequestHandler): ErrorRequestHand
   };
 }
 
-/** What the spec validator attached to a request it matched. */
-interface OpenApiRequest extends IncomingMessage {
-  openapi?: { openApiRoute?: string };
-  originalUrl?: string;
-}
+/** Express's copy of the URL as it arrived (routers may rewrite `url`). */
+type ExpressRequest = IncomingMessage & { originalUrl?: string };
 
 /** Liveness/readiness probes and metrics scrapes come every few seconds: logged at debug when fine. */
 const PROBE_ROUTES = new Set(['/v2/health/live', '/v2/health/ready', '/metrics']);
 /** Swagger UI's own files (one page view is half a dozen): also debug when fine. */
 const UI_PREFIX = '/ui/';
 
-function isRoutine(req: OpenApiRequest): boolean {
+function isRoutine(req: ExpressRequest): boolean {
   // /metrics may be served outside the API document, so the path counts when no route matched.
   const path = (req.originalUrl ?? req.url ?? '').split('?')[0] as string;
-  return PROBE_ROUTES.has(req.openapi?.openApiRoute ?? path) || path.startsWith(UI_PREFIX);
+  return PROBE_ROUTES.has(matchedOperation(req)?.openApiRoute ?? path) || path.startsWith(UI_PREFIX);
 }
 
 export interface RequestLine {
@@ -95,10 +93,10 @@ export interface RequestLine {
 
 export function requestLine(req: IncomingMessage, res: ServerResponse): RequestLine {
   const context = contexts.get(req);
-  const { openapi, originalUrl } = req as OpenApiRequest;
+  const { originalUrl } = req as ExpressRequest;
   const line: RequestLine = {
     method: clientMethod(req),
-    route: openapi?.openApiRoute ?? null,
+    route: matchedOperation(req)?.openApiRoute ?? null,
     url: originalUrl ?? req.url,
     status: res.headersSent ? res.statusCode : null,
     durationMs: context ? Math.round((performance.now() - context.startedAt) * 100) / 100 : 0,
@@ -113,7 +111,7 @@ export function requestLine(req: IncomingMessage, res: ServerResponse): RequestL
 function lineLevel(req: IncomingMessage, res: ServerResponse): 'error' | 'warn' | 'info' | 'debug' {
   if (isOperationalRefusal(res.statusCode)) return 'warn';
   if (res.statusCode >= 500) return 'error';
-  return res.statusCode < 400 && isRoutine(req as OpenApiRequest) ? 'debug' : 'info';
+  return res.statusCode < 400 && isRoutine(req) ? 'debug' : 'info';
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import multer from 'multer';
 import { BadRequest, PayloadTooLarge } from '../errors/errors';
+import { declaredMediaTypes } from './matched-operation';
 
 /** Room for multipart boundaries and part headers on top of the file itself. */
 const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
@@ -22,7 +23,8 @@ export function uploads(maxBytes: number): RequestHandler {
   }).any();
 
   return (req, res, next) => {
-    if (!req.is('multipart/form-data')) return next();
+    // Only for operations that take multipart: a JSON route's body is the JSON parser's (json-bodies.ts).
+    if (!req.is('multipart/form-data') || !declaredMediaTypes(req).includes('multipart/form-data')) return next();
     // Refuse a declared oversize body before reading any of it.
     const declared = Number(req.headers['content-length']);
     if (declared > largestBody(maxBytes)) {

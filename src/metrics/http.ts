@@ -1,9 +1,9 @@
-import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { RequestHandler } from 'express';
 import type { Histogram } from 'prom-client';
 import { requestContextOf } from '../api/request-log';
 import { clientMethod } from '../api/head';
+import { matchedOperation } from '../api/matched-operation';
 
 /** The route label of a request no route of the API document matched (404, 405, Swagger UI files, CORS preflight). */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -13,10 +13,6 @@ export const ABORTED_STATUS = 'aborted';
 /** Methods kept as they are; any other becomes `other`, so a client cannot mint label values. */
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
-/** What the spec validator attached to a request it matched (as in request-log.ts). */
-interface OpenApiRequest extends IncomingMessage {
-  openapi?: { openApiRoute?: string };
-}
 
 export function methodLabel(method: string | undefined): string {
   const upper = (method ?? '').toUpperCase();
@@ -36,7 +32,7 @@ export function requestMetrics(histogram: Histogram<'method' | 'route' | 'status
     const started = requestContextOf(req)?.startedAt ?? performance.now();
     // 'close' comes after 'finish' for a completed response, and alone for an aborted one.
     res.once('close', () => {
-      const route = (req as OpenApiRequest).openapi?.openApiRoute ?? UNMATCHED_ROUTE;
+      const route = matchedOperation(req)?.openApiRoute ?? UNMATCHED_ROUTE;
       // A status only counts once the whole answer went out: a client that left midway got none.
       const status = res.writableFinished ? String(res.statusCode) : ABORTED_STATUS;
       histogram.observe({ method: methodLabel(clientMethod(req)), route, status_code: status }, (performance.now() - started) / 1000);

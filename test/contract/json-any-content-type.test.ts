@@ -73,6 +73,11 @@ describe.each(ROUTES)('POST $path', ({ path, body, seven }) => {
   });
 });
 
+it('a multipart upload sent to a JSON route: 400 (not JSON), not a 5xx', async () => {
+  const res = await service.request.post('/v1/models/mnist:predict').attach('file', fixture('mnist', '7.png'), '7.png');
+  expect(expectProblem(res, 400).detail).toMatch(/not valid JSON/);
+});
+
 describe('an upload route without multipart', () => {
   it('no Content-Type: 415 that says none was sent and what the route takes', async () => {
     const problem = expectProblem(await service.request.post('/mnist/classify'), 415);
