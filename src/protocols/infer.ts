@@ -7,7 +7,7 @@ import { checkBatchSize } from './limits';
 import { rankClasses } from './ranking';
 import { predictChecked } from './run';
 import { modelSignature } from './signature';
-import { checkBatchShape, FP32_MAX, type FlatTensor, flattenNested, formatShape, splitBatch } from './tensor';
+import { checkBatchShape, flattenNested, formatShape, splitBatch, toFiniteFloat32 } from './tensor';
 
 /** Open Inference Protocol v2 tensors of this server: inputs and scores are FP32, classifications BYTES. */
 export type Datatype = 'FP32' | 'BYTES';
@@ -61,7 +61,7 @@ export function readInferInputs(request: InferRequest, model: InferModel, maxBat
   // The declared shape and the batch limit are checked before any data is read.
   checkBatchSize(checkBatchShape(input.shape, model.input.shape, where), maxBatch);
 
-  const data = input.data instanceof Float32Array ? flatValues(input.data, `${where}.contents`) : flattenNested(input.data, `${where}.data`);
+  const data = input.data instanceof Float32Array ? { shape: [input.data.length], values: toFiniteFloat32(input.data, `${where}.contents`) } : flattenNested(input.data, `${where}.data`);
   const expected = input.shape.reduce((a, b) => a * b, 1);
   if (data.shape.length > 1 && formatShape(data.shape) !== formatShape(input.shape)) {
     throw new BadRequest(`${where}: data is nested as ${formatShape(data.shape)} but shape says ${formatShape(input.shape)}.`);
@@ -70,16 +70,6 @@ export function readInferInputs(request: InferRequest, model: InferModel, maxBat
     throw new BadRequest(`${where}: shape ${formatShape(input.shape)} needs ${expected} values; data holds ${data.values.length}.`);
   }
   return splitBatch({ shape: input.shape, values: data.values }, model.input.shape, where);
-}
-
-/**
- * Values that arrive already flat and FP32 (gRPC's fp32_contents or raw_input_contents): only the
- * finiteness check of `flattenNested` applies, since raw bytes can spell NaN and Infinity.
- */
-function flatValues(values: Float32Array, where: string): FlatTensor {
-  const bad = values.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) throw new BadRequest(`${where}[${bad}]: expected a finite number (at most ${FP32_MAX} in magnitude), got ${values[bad]}.`);
-  return { shape: [values.length], values };
 }
 
 /** The outputs a request asks for (all of them when it names none), checked against the model. */

@@ -54,6 +54,9 @@ export function useTestService(overrides: Partial<Config> = {}): TestService {
     get lifecycle() {
       return running().lifecycle;
     },
+    get rpc() {
+      return running().rpc;
+    },
     close: () => running().close(),
     get request() {
       return running().request;
