@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Metadata, type ServerUnaryCall, type sendUnaryData, status } from '@grpc/grpc-js';
 import { createRequestContext, runInRequestContext } from '../api/request-context';
 import { requestIdFor } from '../api/request-log';
-import { ServiceUnavailable } from '../errors/errors';
+import { BadRequest, ServiceUnavailable } from '../errors/errors';
 import type { ModelManager } from '../inference/manager';
 import { rootLogger } from '../log';
 import type { RpcObserver } from '../metrics';
@@ -29,6 +29,15 @@ export interface RpcOptions {
 
 const REQUEST_ID = 'x-request-id';
 
+/**
+ * A request message that did not decode. grpc-js answers a message it cannot decode with
+ * INTERNAL, as if the server were at fault; server.ts decodes leniently into this instead, and
+ * `unary` answers it INVALID_ARGUMENT like any other bad input.
+ */
+export class Undecodable {
+  constructor(readonly reason: string) {}
+}
+
 export type UnaryHandler<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>;
 
 /**
@@ -51,6 +60,7 @@ export function unary<Req, Res>(method: string, context: RpcContext, handler: Un
           context.access.check(call.metadata, method);
           if (context.lifecycle.draining) throw new ServiceUnavailable('The server is shutting down; requests already accepted are being finished.', 1);
         }
+        if (call.request instanceof Undecodable) throw new BadRequest(`The request message does not decode as ${method}'s request type: ${call.request.reason}.`);
         return handler(call.request, call);
       };
       run().then(

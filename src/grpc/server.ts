@@ -1,6 +1,6 @@
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js';
 import { log } from '../log';
-import type { RpcContext } from './call';
+import { type RpcContext, Undecodable } from './call';
 import { healthService } from './health';
 import { inferenceService } from './inference';
 import { loadServiceDefinitions, loadSignatureDefMap } from './protos';
@@ -30,6 +30,25 @@ const CHANNEL_OPTIONS = {
   'grpc.http2.min_ping_interval_without_data_ms': 10_000,
 };
 
+/** The definition with a request decoder that never throws: a bad message becomes `Undecodable` (see call.ts). */
+function lenient(definition: ServiceDefinition): ServiceDefinition {
+  return Object.fromEntries(
+    Object.entries(definition).map(([name, method]) => [
+      name,
+      {
+        ...method,
+        requestDeserialize: (bytes: Buffer): unknown => {
+          try {
+            return method.requestDeserialize(bytes);
+          } catch (e) {
+            return new Undecodable(e instanceof Error ? e.message.slice(0, 200) : 'undecodable');
+          }
+        },
+      },
+    ]),
+  );
+}
+
 /**
  * The second front door: TF Serving's PredictionService and ModelService, KServe's
  * GRPCInferenceService and grpc.health.v1, bound to `host:port` (0: any free port). Throws when
@@ -42,10 +61,10 @@ export async function startGrpcServer(context: RpcContext, options: GrpcOptions)
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
   });
-  server.addService(definitions.prediction, predictionService(context, loadSignatureDefMap()));
-  server.addService(definitions.model, modelService(context));
-  server.addService(definitions.inference, inferenceService(context));
-  server.addService(definitions.health, healthService(context));
+  server.addService(lenient(definitions.prediction), predictionService(context, loadSignatureDefMap()));
+  server.addService(lenient(definitions.model), modelService(context));
+  server.addService(lenient(definitions.inference), inferenceService(context));
+  server.addService(lenient(definitions.health), healthService(context));
   const address = options.host.includes(':') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(new Error(`gRPC cannot listen on ${address}: ${error.message}`)) : resolve(bound)));

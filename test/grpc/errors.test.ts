@@ -10,7 +10,8 @@ import { ModelManager } from '../../src/inference/manager';
 import type { ModelInput, Servable } from '../../src/inference/servable';
 import type { ModelMetadata } from '../../src/model-store/metadata';
 import { DEFAULT_MODEL_STORE } from '../../src/paths';
-import { call, failure, grpcClients, type GrpcClients } from '../support/grpc';
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
+import { call, type CallOptions, failure, grpcClients, type GrpcClients } from '../support/grpc';
 import { captureLogs } from '../support/log-capture';
 
 // The INTERNAL case logs its stack by design; kept out of the test output.
@@ -47,9 +48,9 @@ afterAll(async () => {
   rmSync(store, { recursive: true, force: true });
 });
 
-const auth = { metadata: { authorization: `Bearer ${KEY}` } };
+const auth: CallOptions = { metadata: { authorization: `Bearer ${KEY}` } };
 const request = { model_name: 'mnist', inputs: [{ name: 'image', datatype: 'FP32', shape: [1, 28, 28] }], raw_input_contents: [Buffer.alloc(784 * 4)] };
-const infer = (options = auth, body: object = request) => call(clients.inference, 'ModelInfer', body, options);
+const infer = (options: CallOptions = auth, body: object = request) => call(clients.inference, 'ModelInfer', body, options);
 const ok = async (inputs: readonly ModelInput[]) => inputs.map(() => new Float32Array(10).fill(0.1));
 
 describe('API keys (the same API_KEYS as REST) as call metadata', () => {
@@ -77,6 +78,19 @@ describe('API keys (the same API_KEYS as REST) as call metadata', () => {
 });
 
 describe('refusals under load, deadlines and failures', () => {
+  it('a message that does not decode is INVALID_ARGUMENT (grpc-js alone would say INTERNAL)', async () => {
+    const keyMetadata = () => {
+      const metadata = new Metadata();
+      metadata.set('x-api-key', KEY);
+      return metadata;
+    };
+    const error = await new Promise<ServiceError | null>((resolve) => {
+      const client = clients.inference;
+      client.makeUnaryRequest('/inference.GRPCInferenceService/ModelInfer', (b: Buffer) => b, (b: Buffer) => b, Buffer.from([0x0a, 0xff]), keyMetadata(), {}, (e) => resolve(e));
+    });
+    expect([error?.code, error?.details]).toEqual([status.INVALID_ARGUMENT, expect.stringMatching(/does not decode as .*ModelInfer/)]);
+  });
+
   it('a full queue is RESOURCE_EXHAUSTED with retry-after', async () => {
     behaviour = async () => {
       throw new AtCapacity("Model 'mnist' version 1 is at capacity. Retry shortly.", 1);
@@ -101,7 +115,7 @@ describe('refusals under load, deadlines and failures', () => {
 
   it("the client's own deadline passing while the model runs is DEADLINE_EXCEEDED", async () => {
     behaviour = (inputs) => new Promise((resolve) => setTimeout(() => resolve(inputs.map(() => new Float32Array(10))), 500));
-    expect((await failure(infer({ ...auth, deadlineMs: 100 } as typeof auth))).code).toBe(status.DEADLINE_EXCEEDED);
+    expect((await failure(infer({ ...auth, deadlineMs: 100 }))).code).toBe(status.DEADLINE_EXCEEDED);
   });
 
   it('an unexpected failure is INTERNAL, without its message', async () => {
