@@ -100,6 +100,7 @@ export async function startService(config: Config, specFile = SPEC_FILE, handler
     serverVersion: String((spec.document as { info?: { version?: unknown } }).info?.version ?? 'unknown'),
     access: new GrpcAccessControl(config.auth.apiKeys),
     observe: metrics.rpcMetrics,
+    bodies: bodyBudget,
   };
   return { app, models, pool, backend: pool.backend, lifecycle, rpc, close };
 }

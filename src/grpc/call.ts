@@ -2,7 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { Metadata, type ServerUnaryCall, type sendUnaryData, status } from '@grpc/grpc-js';
 import { createRequestContext, runInRequestContext } from '../api/request-context';
 import { requestIdFor } from '../api/request-log';
-import { BadRequest, ServiceUnavailable } from '../errors/errors';
+import type { BodyBudget } from '../api/inflight';
+import { AtCapacity, BadRequest, ServiceUnavailable } from '../errors/errors';
 import type { ModelManager } from '../inference/manager';
 import { rootLogger } from '../log';
 import type { RpcObserver } from '../metrics';
@@ -20,6 +21,8 @@ export interface RpcContext {
   serverVersion: string;
   access: GrpcAccessControl;
   observe: RpcObserver;
+  /** REST's MAX_INFLIGHT_BYTES budget, shared: request messages count against it while served. */
+  bodies: BodyBudget;
 }
 
 /** How an RPC is guarded: `open` ones need no key and answer while draining (probes, like REST's /v2/health/*). */
@@ -38,6 +41,9 @@ export class Undecodable {
   constructor(readonly reason: string) {}
 }
 
+/** The wire size of each decoded request message (server.ts records it), for the bytes-in-flight budget. */
+export const messageBytes = new WeakMap<object, number>();
+
 export type UnaryHandler<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>;
 
 /**
@@ -54,6 +60,8 @@ export function unary<Req, Res>(method: string, context: RpcContext, handler: Un
     const sent = new Metadata();
     sent.set(REQUEST_ID, requestContext.requestId);
     call.sendMetadata(sent);
+    // Held from admission until the answer: like a REST body, the message is in memory meanwhile.
+    let reserved = 0;
     runInRequestContext(requestContext, () => {
       const run = async (): Promise<Res> => {
         if (!options.open) {
@@ -61,6 +69,13 @@ export function unary<Req, Res>(method: string, context: RpcContext, handler: Un
           if (context.lifecycle.draining) throw new ServiceUnavailable('The server is shutting down; requests already accepted are being finished.', 1);
         }
         if (call.request instanceof Undecodable) throw new BadRequest(`The request message does not decode as ${method}'s request type: ${call.request.reason}.`);
+        const bytes = (call.request !== null && typeof call.request === 'object' && messageBytes.get(call.request)) || 0;
+        if (bytes > 0) {
+          if (!context.bodies.tryReserve(bytes)) {
+            throw new AtCapacity(`The server holds ${context.bodies.heldBytes} bytes of requests in flight; this ${bytes}-byte message would pass MAX_INFLIGHT_BYTES (${context.bodies.maxBytes}). Retry shortly.`, 1);
+          }
+          reserved = bytes;
+        }
         return handler(call.request, call);
       };
       run().then(
@@ -80,6 +95,8 @@ export function unary<Req, Res>(method: string, context: RpcContext, handler: Un
     });
 
     function finish(code: status, detail?: string): void {
+      context.bodies.release(reserved);
+      reserved = 0;
       // A client that left (or whose deadline passed) got no answer from us.
       const label = call.cancelled ? 'CANCELLED' : status[code];
       const durationMs = Math.round((performance.now() - started) * 100) / 100;

@@ -1,6 +1,6 @@
 import { Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js';
 import { log } from '../log';
-import { type RpcContext, Undecodable } from './call';
+import { messageBytes, type RpcContext, Undecodable } from './call';
 import { healthService } from './health';
 import { inferenceService } from './inference';
 import { loadServiceDefinitions, loadSignatureDefMap } from './protos';
@@ -39,7 +39,9 @@ function lenient(definition: ServiceDefinition): ServiceDefinition {
         ...method,
         requestDeserialize: (bytes: Buffer): unknown => {
           try {
-            return method.requestDeserialize(bytes);
+            const message: unknown = method.requestDeserialize(bytes);
+            if (message !== null && typeof message === 'object') messageBytes.set(message, bytes.length);
+            return message;
           } catch (e) {
             return new Undecodable(e instanceof Error ? e.message.slice(0, 200) : 'undecodable');
           }

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
+import { BodyBudget } from '../../src/api/inflight';
 import { AtCapacity, GatewayTimeout } from '../../src/errors/errors';
 import { GrpcAccessControl } from '../../src/grpc/auth';
 import type { RpcContext } from '../../src/grpc/call';
@@ -36,7 +37,7 @@ beforeAll(async () => {
   mkdirSync(path.join(store, 'mnist', '1'), { recursive: true });
   const models = new ModelManager(store, async ({ name, version }) => ({ name, version, metadata: METADATA, predict: (inputs) => behaviour(inputs), dispose: () => undefined }) as Servable);
   await models.reconcile();
-  context = { models, maxBatchInstances: 8, lifecycle: { draining: false }, serverVersion: '1.0.0', access: new GrpcAccessControl([KEY]), observe: () => undefined };
+  context = { models, maxBatchInstances: 8, lifecycle: { draining: false }, serverVersion: '1.0.0', access: new GrpcAccessControl([KEY]), observe: () => undefined, bodies: new BodyBudget(10_000) };
   server = await startGrpcServer(context, { port: 0, host: '127.0.0.1', maxMessageBytes: 64 * 1024 });
   clients = grpcClients(server.port);
 });
@@ -98,6 +99,14 @@ describe('refusals under load, deadlines and failures', () => {
     const error = await failure(infer());
     expect([error.code, error.details]).toEqual([status.RESOURCE_EXHAUSTED, expect.stringMatching(/at capacity/)]);
     expect(error.metadata.get('retry-after')).toEqual(['1']);
+  });
+
+  it('messages past MAX_INFLIGHT_BYTES (shared with REST bodies) are RESOURCE_EXHAUSTED while others are held', async () => {
+    behaviour = (inputs) => new Promise((resolve) => setTimeout(() => resolve(inputs.map(() => new Float32Array(10).fill(0.1))), 300));
+    // Each message is ~3.1 kB against a 10 kB budget: three fit, the fourth and fifth do not.
+    const outcomes = await Promise.all(Array.from({ length: 5 }, () => infer().then(() => 'OK', (e: ServiceError) => status[e.code])));
+    expect(outcomes.sort()).toEqual(['OK', 'OK', 'OK', 'RESOURCE_EXHAUSTED', 'RESOURCE_EXHAUSTED']);
+    expect(context.bodies.heldBytes).toBe(0);
   });
 
   it('a message over GRPC_MAX_MESSAGE_BYTES is RESOURCE_EXHAUSTED, unread', async () => {
