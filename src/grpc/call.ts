@@ -78,20 +78,24 @@ export function unary<Req, Res>(method: string, context: RpcContext, handler: Un
         }
         return handler(call.request, call);
       };
-      run().then(
-        (response) => {
+      const fail = (err: unknown): void => {
+        const failure = toGrpcFailure(err);
+        if (failure.code === status.INTERNAL) {
+          rootLogger().error({ reqId: requestContext.requestId, rpc: method, error: err instanceof Error ? err.stack : String(err) }, 'rpc failed');
+        }
+        callback({ code: failure.code, details: failure.details, metadata: failure.metadata });
+        finish(failure.code, failure.details);
+      };
+      run().then((response) => {
+        // A response that cannot be sent must still end the call, never become an unhandled rejection.
+        try {
           callback(null, response);
-          finish(status.OK);
-        },
-        (err: unknown) => {
-          const failure = toGrpcFailure(err);
-          if (failure.code === status.INTERNAL) {
-            rootLogger().error({ reqId: requestContext.requestId, rpc: method, error: err instanceof Error ? err.stack : String(err) }, 'rpc failed');
-          }
-          callback({ code: failure.code, details: failure.details, metadata: failure.metadata });
-          finish(failure.code, failure.details);
-        },
-      );
+        } catch (e) {
+          fail(e);
+          return;
+        }
+        finish(status.OK);
+      }, fail);
     });
 
     function finish(code: status, detail?: string): void {
