@@ -21,7 +21,7 @@ COPY --from=build /app/dist ./dist
 COPY api ./api
 COPY model-store ./model-store
 USER node
-EXPOSE 5000
+EXPOSE 5000 8500
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
   CMD node -e "require('http').get('http://127.0.0.1:'+(process.env.PORT||5000)+'/v2/health/ready',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"
 CMD ["node", "dist/src/server.js"]

@@ -2,6 +2,8 @@
  * Throughput of specserve against two yardsticks, over loopback: `npm run bench`.
  *
  *   specserve  node dist/src/server.js, env passed through (WORKERS, MAX_QUEUE, TFJS_BACKEND...)
+ *   grpc       the same server driven over gRPC: TF Serving's Predict with the PNG as a DT_STRING
+ *              tensor (bench/lib/grpc-load.ts), beside the REST upload of the same bytes
  *   unbatched  the same server with mnist's max_batch_size 1 (one predict per input)
  *   naive      bench/baselines/naive-server.ts: express + multer + one predict per request
  *   ceiling    bench/baselines/ceiling-server.ts: node:http answering a constant (HTTP ceiling)
@@ -19,7 +21,7 @@
  *
  * Env: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONCURRENCY (1,16,64),
  * BENCH_ROUNDS (1: every server once; N: N interleaved rounds, ratios are the median over rounds),
- * BENCH_SERVERS (specserve,unbatched,naive,ceiling), BENCH_OVERLOAD_CONNECTIONS (512; 0 skips),
+ * BENCH_SERVERS (specserve,grpc,unbatched,naive,ceiling), BENCH_OVERLOAD_CONNECTIONS (512; 0 skips),
  * BENCH_OVERLOAD_SECONDS (= BENCH_SECONDS), BENCH_OVERLOAD_MAX_QUEUE (64), BENCH_TIMEOUT_SECONDS (10, per request),
  * BENCH_COMPUTE_SECONDS (2 per batch size; 0 skips the compute ceiling), WORKERS (cores, for the
  * compute ceiling and passed to specserve), BENCH_OUT (write the results as JSON there),
@@ -32,8 +34,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_MODEL_STORE, PROJECT_ROOT } from '../src/paths';
 import { type ComputeCeiling, computeCeilingInChild, defaultComputeOptions, formatComputeCeiling } from './compute-ceiling';
-import { installExitHooks, killAll, type RunningServer, startServer } from './lib/children';
+import { freePort, installExitHooks, killAll, type RunningServer, startServer } from './lib/children';
 import { envIntegers, envNumber, sleep } from './lib/env';
+import { runGrpcLoad } from './lib/grpc-load';
 import { runLoad } from './lib/load';
 import { multipartFile } from '../test/support/multipart';
 import { formatMachine, formatOverload, formatRatios, formatTable, machineFacts, type Row, summariseRatios } from './lib/report';
@@ -51,7 +54,7 @@ const TIMEOUT_SECONDS = envNumber('BENCH_TIMEOUT_SECONDS', 10, 1);
 const START_TIMEOUT_MS = envNumber('BENCH_START_TIMEOUT_SECONDS', 120, 1) * 1000;
 /** Node flags for every server, space-separated: profile with BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-const SERVERS = (process.env.BENCH_SERVERS ?? 'specserve,unbatched,naive,ceiling').split(',').map((s) => s.trim());
+const SERVERS = (process.env.BENCH_SERVERS ?? 'specserve,grpc,unbatched,naive,ceiling').split(',').map((s) => s.trim());
 /** Env that shapes specserve's engine, echoed with the results so a run says what it measured. */
 const SERVER_ENV = /^(WORKERS|MAX_|BATCH|QUEUE|REQUEST_TIMEOUT_MS$|TFJS_BACKEND$|MODEL_STORE$)/;
 
@@ -66,11 +69,14 @@ interface Target {
   checkDigit: boolean;
   /** specserve only: the mnist config.yaml its store gets (none: the shipped defaults). */
   modelConfig?: string;
+  /** Driven over gRPC (Predict) instead of REST uploads. */
+  grpc?: boolean;
 }
 
 function targets(): Target[] {
   const all: Target[] = [
     { name: 'specserve', script: path.join(PROJECT_ROOT, 'dist', 'src', 'server.js'), checkDigit: true },
+    { name: 'grpc', script: path.join(PROJECT_ROOT, 'dist', 'src', 'server.js'), checkDigit: true, grpc: true },
     // The same engine with batching off (one input per predict): what batching costs a lone
     // request (c=1) and what it buys under load (c=64).
     { name: 'unbatched', script: path.join(PROJECT_ROOT, 'dist', 'src', 'server.js'), checkDigit: true, modelConfig: 'dynamic_batching: { max_batch_size: 1 }' },
@@ -87,11 +93,22 @@ function serverEnv(store: string): NodeJS.ProcessEnv {
   return { ...process.env, MODEL_STORE: store, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
 }
 
+/** The gRPC port of each running server driven over gRPC. */
+const grpcPorts = new Map<RunningServer, number>();
+
 async function start(target: Target, store: string): Promise<RunningServer> {
-  return startServer({ name: target.name, script: target.script, nodeArgs: NODE_ARGS, env: serverEnv(store), readyPath: '/v2/health/ready', startTimeoutMs: START_TIMEOUT_MS });
+  const grpcPort = target.grpc ? await freePort() : 0;
+  const env = { ...serverEnv(store), GRPC_PORT: String(grpcPort) };
+  const server = await startServer({ name: target.name, script: target.script, nodeArgs: NODE_ARGS, env, readyPath: '/v2/health/ready', startTimeoutMs: START_TIMEOUT_MS });
+  if (target.grpc) grpcPorts.set(server, grpcPort);
+  return server;
 }
 
 function load(server: RunningServer, target: Target, connections: number, seconds: number) {
+  const grpcPort = grpcPorts.get(server);
+  if (grpcPort !== undefined) {
+    return runGrpcLoad({ port: grpcPort, connections, seconds, png: PNG, expectDigit: EXPECTED_DIGIT, timeoutSeconds: TIMEOUT_SECONDS, pid: server.pid });
+  }
   return runLoad({
     url: `${server.base}/mnist/classify`,
     connections,

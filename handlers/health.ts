@@ -1,5 +1,5 @@
 import { type HandlerContext } from './context';
-import { ServiceUnavailable } from '../src/errors/errors';
+import { checkServerReady } from '../src/protocols/readiness';
 
 /** GET /v2/health/live: the process is up and answering. */
 export async function live(): Promise<{ live: true }> {
@@ -8,7 +8,6 @@ export async function live(): Promise<{ live: true }> {
 
 /** GET /v2/health/ready: 200 once every model that should serve has loaded and warmed up. */
 export async function ready(_params: Record<string, never>, { models, lifecycle }: HandlerContext): Promise<{ ready: true }> {
-  if (lifecycle.draining) throw new ServiceUnavailable('The server is shutting down; requests already accepted are being finished.');
-  if (!models.ready) throw new ServiceUnavailable('Models are still loading.', 1);
+  checkServerReady(models, lifecycle);
   return { ready: true };
 }

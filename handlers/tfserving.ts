@@ -4,13 +4,14 @@
  * carry TF Serving's `error` member (added by the app's error exit, by path).
  */
 import type { HandlerContext } from './context';
-import { VersionNotFound, type VersionStatus } from '../src/inference/manager';
+import type { VersionStatus } from '../src/inference/manager';
 import type { Servable } from '../src/inference/servable';
 import { readExamples } from '../src/protocols/examples';
 import { checkBatchSize } from '../src/protocols/limits';
 import { rankClasses } from '../src/protocols/ranking';
-import { modelSignature, type TensorSpec } from '../src/protocols/signature';
-import { checkFiniteOutputs } from '../src/protocols/tensor';
+import { predictChecked } from '../src/protocols/run';
+import { tfSignatureDef } from '../src/protocols/signature';
+import { selectVersionStatus } from '../src/protocols/status';
 import { classifyBatch, DEFAULT_SIGNATURE, predictBatch, type TfBatch, type TfRequestBody } from '../src/protocols/tf-request';
 
 interface ModelParams {
@@ -32,10 +33,7 @@ function toVersionStatus({ version, state, error }: VersionStatus): ModelVersion
 }
 
 async function modelStatus({ name, version }: ModelParams, { models }: HandlerContext): Promise<{ model_version_status: ModelVersionStatus[] }> {
-  const all = models.versionStatus(name);
-  const selected = version === undefined ? all : all.filter((s) => s.version === version);
-  if (selected.length === 0 && version !== undefined) throw new VersionNotFound(name, version, models.availableVersions(name));
-  return { model_version_status: selected.map(toVersionStatus) };
+  return { model_version_status: selectVersionStatus(models, name, version).map(toVersionStatus) };
 }
 
 /** GET /v1/models/{name}: every version the server knows of, newest first. */
@@ -45,29 +43,10 @@ export const getModelVersionStatus = modelStatus;
 
 // ---- metadata ----------------------------------------------------------------------------
 
-interface TensorInfo {
-  dtype: 'DT_FLOAT';
-  tensor_shape: { dim: { size: string; name: string }[]; unknown_rank: false };
-  name: string;
-}
-
-function tensorInfo({ name, shape }: TensorSpec): TensorInfo {
-  return { dtype: 'DT_FLOAT', tensor_shape: { dim: shape.map((size) => ({ size: String(size), name: '' })), unknown_rank: false }, name: `${name}:0` };
-}
-
-function signatureDef(servable: Servable) {
-  const { inputs, outputs } = modelSignature(servable.metadata);
-  return {
-    inputs: Object.fromEntries(inputs.map((t) => [t.name, tensorInfo(t)])),
-    outputs: Object.fromEntries(outputs.map((t) => [t.name, tensorInfo(t)])),
-    method_name: 'tensorflow/serving/predict',
-  };
-}
-
 async function modelMetadata({ name, version }: ModelParams, { models }: HandlerContext) {
   return models.withServable({ name, version }, async (servable) => ({
     model_spec: { name: servable.name, signature_name: '', version: String(servable.version) },
-    metadata: { signature_def: { signature_def: { [DEFAULT_SIGNATURE]: signatureDef(servable) } } },
+    metadata: { signature_def: { signature_def: { [DEFAULT_SIGNATURE]: tfSignatureDef(servable.metadata) } } },
   }));
 }
 
@@ -81,9 +60,7 @@ export const getModelVersionMetadata = modelMetadata;
 /** Reads a batch's examples (after the batch limit) and runs them as one predict call; 400 for a non-finite output. */
 async function runBatch(servable: Servable, batch: TfBatch, context: HandlerContext): Promise<Float32Array[]> {
   checkBatchSize(batch.items.length, context.maxBatchInstances);
-  const rows = await servable.predict(readExamples(batch.items, servable.metadata, batch.where));
-  checkFiniteOutputs(rows, (i) => `${batch.where}[${i}]`);
-  return rows;
+  return predictChecked(servable, readExamples(batch.items, servable.metadata, batch.where), (i) => `${batch.where}[${i}]`);
 }
 
 type PredictParams = ModelParams & { body: TfRequestBody };

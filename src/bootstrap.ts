@@ -6,6 +6,8 @@ import { BodyBudget } from './api/inflight';
 import { resolveOperations } from './api/resolver';
 import { listOperations, loadSpec } from './api/spec';
 import type { BackendName, Config } from './config';
+import { GrpcAccessControl } from './grpc/auth';
+import type { RpcContext } from './grpc/call';
 import { DEFAULT_IMAGE_LIMITS } from './images';
 import { ModelManager } from './inference/manager';
 import { createServiceMetrics } from './metrics';
@@ -20,6 +22,8 @@ export interface Service {
   backend: BackendName;
   /** Readiness answers 503 once `draining` is set (shutdown). */
   lifecycle: HandlerContext['lifecycle'];
+  /** What the gRPC server (src/grpc) serves with: the same manager, limits, lifecycle, keys and metrics. */
+  rpc: RpcContext;
   /** Stops model polling, unloads every model and stops the workers. */
   close(): Promise<void>;
   /** Settles when the first read of the store has finished: rejects when no model could be loaded. */
@@ -68,9 +72,18 @@ export async function openService(config: Config, specFile = SPEC_FILE, handlers
     corsOrigins: config.corsOrigins,
     requestMetrics: metrics.requestMetrics,
   });
+  const rpc: RpcContext = {
+    models,
+    maxBatchInstances: config.maxBatchInstances,
+    lifecycle,
+    serverVersion: String((spec.document as { info?: { version?: unknown } }).info?.version ?? 'unknown'),
+    access: new GrpcAccessControl(config.auth.apiKeys),
+    observe: metrics.rpcMetrics,
+    bodies: bodyBudget,
+  };
   const loaded = loadStore(models, config);
   loaded.catch(() => undefined); // the caller awaits it; until then a failure must not count as unhandled
-  return { app, models, pool, backend: pool.backend, lifecycle, close, loaded };
+  return { app, models, pool, backend: pool.backend, lifecycle, rpc, close, loaded };
 }
 
 /** `openService`, then waits for the models: the service is ready when this resolves. */

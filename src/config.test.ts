@@ -9,6 +9,8 @@ describe('loadConfig', () => {
   it('uses the documented defaults for an empty environment', () => {
     expect(loadConfig({})).toEqual({
       port: 5000,
+      grpcPort: 8500,
+      grpcMaxMessageBytes: 16 * 1024 * 1024,
       host: '0.0.0.0',
       modelStore: DEFAULT_MODEL_STORE,
       maxUploadBytes: 10 * 1024 * 1024,
@@ -32,6 +34,8 @@ describe('loadConfig', () => {
   it('reads every variable', () => {
     const config = loadConfig({
       PORT: '8080',
+      GRPC_PORT: '0',
+      GRPC_MAX_MESSAGE_BYTES: '1048576',
       HOST: '127.0.0.1',
       MODEL_STORE: 'some/store',
       MAX_UPLOAD_BYTES: '1000',
@@ -57,6 +61,8 @@ describe('loadConfig', () => {
     });
     expect(config).toEqual({
       port: 8080,
+      grpcPort: 0,
+      grpcMaxMessageBytes: 1048576,
       host: '127.0.0.1',
       modelStore: path.resolve('some/store'),
       maxUploadBytes: 1000,

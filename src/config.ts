@@ -11,6 +11,10 @@ export type BackendName = (typeof BACKENDS)[number];
 /** Everything the server reads from its environment, parsed and checked once at start-up. */
 export interface Config {
   port: number;
+  /** gRPC port (GRPC_PORT, TF Serving's 8500); 0 turns the gRPC server off. */
+  grpcPort: number;
+  /** Largest gRPC message received or sent (GRPC_MAX_MESSAGE_BYTES); larger is RESOURCE_EXHAUSTED. */
+  grpcMaxMessageBytes: number;
   host: string;
   modelStore: string;
   maxUploadBytes: number;
@@ -192,6 +196,8 @@ export function loadConfig(env: Env = process.env): Config {
 
   const config: Config = {
     port: integer('PORT', 5000, 0, 65535),
+    grpcPort: integer('GRPC_PORT', 8500, 0, 65535),
+    grpcMaxMessageBytes: integer('GRPC_MAX_MESSAGE_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     host: env.HOST?.trim() || '0.0.0.0',
     modelStore: env.MODEL_STORE?.trim() ? path.resolve(env.MODEL_STORE.trim()) : DEFAULT_MODEL_STORE,
     maxUploadBytes: integer('MAX_UPLOAD_BYTES', 10 * 1024 * 1024, 1, 1024 * 1024 * 1024),

@@ -21,3 +21,5 @@ export const CODE_ROOT = path.resolve(__dirname, '..');
 export const SPEC_FILE = path.join(PROJECT_ROOT, 'api', 'models.yaml');
 export const HANDLERS_DIR = path.join(CODE_ROOT, 'handlers');
 export const DEFAULT_MODEL_STORE = path.join(PROJECT_ROOT, 'model-store');
+/** The vendored official .proto files of the gRPC protocols (api/protos/SOURCES.md). */
+export const PROTOS_DIR = path.join(PROJECT_ROOT, 'api', 'protos');

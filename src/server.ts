@@ -1,5 +1,6 @@
 import { openService } from './bootstrap';
 import { loadConfig } from './config';
+import { startGrpcServer } from './grpc/server';
 import { configureLogging, log } from './log';
 import { shutDown } from './shutdown';
 
@@ -24,6 +25,9 @@ async function main(): Promise<void> {
     log.error('cannot listen', { port: config.port, host: config.host, error: e.message });
     process.exit(1);
   });
+  // The second front door (GRPC_PORT; 0: off), on the same service.
+  const grpc = config.grpcPort > 0 ? await startGrpcServer(service.rpc, { port: config.grpcPort, host: config.host, maxMessageBytes: config.grpcMaxMessageBytes }) : undefined;
+  if (grpc) log.info('gRPC listening', { address: `${config.host}:${grpc.port}`, services: ['tensorflow.serving.PredictionService', 'tensorflow.serving.ModelService', 'inference.GRPCInferenceService', 'grpc.health.v1.Health'] });
   // Slow clients must not hold sockets forever (slow-loris); keep-alive longer than common proxies' idle time.
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
@@ -34,7 +38,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { reason, graceMs: config.shutdownGraceMs });
-    void shutDown(server, service, config.shutdownGraceMs).then(
+    void shutDown(server, service, config.shutdownGraceMs, grpc).then(
       () => process.exit(0),
       (e: unknown) => {
         log.error('shutdown failed', { error: e instanceof Error ? e.message : String(e) });

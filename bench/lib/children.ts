@@ -129,7 +129,8 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [...spec.nodeArgs, spec.script], {
-    env: { ...spec.env, PORT: String(port), HOST: '127.0.0.1' },
+    // GRPC_PORT 0 unless the spec names one: a benchmark's servers must not all take 8500.
+    env: { GRPC_PORT: '0', ...spec.env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

@@ -74,6 +74,10 @@ export interface Ratios {
   batchedOverUnbatchedReqPerSecC64?: number;
   specserveOverCeilingReqPerSecC64?: number;
   specserveOverComputeCeilingC64?: number;
+  /** The same server over gRPC (Predict, DT_STRING PNG) / over REST (multipart upload): req/s at c=64. */
+  grpcOverRestReqPerSecC64?: number;
+  /** The same, p50 at c=1. */
+  grpcOverRestP50C1?: number;
 }
 
 export function ratios(rows: readonly Row[], compute: ComputeCeiling | undefined): Ratios {
@@ -88,6 +92,8 @@ export function ratios(rows: readonly Row[], compute: ComputeCeiling | undefined
     batchedOverUnbatchedReqPerSecC64: div(s64?.reqPerSec, at('unbatched', 64)?.reqPerSec),
     specserveOverCeilingReqPerSecC64: div(s64?.reqPerSec, at('ceiling', 64)?.reqPerSec),
     specserveOverComputeCeilingC64: div(s64?.reqPerSec, compute?.ceiling),
+    grpcOverRestReqPerSecC64: div(at('grpc', 64)?.reqPerSec, s64?.reqPerSec),
+    grpcOverRestP50C1: div(at('grpc', 1)?.p50, at('specserve', 1)?.p50),
   };
 }
 
@@ -131,6 +137,8 @@ export function formatRatios({ median: r, min, max, rounds }: RatioSummary): str
     show('specserve / unbatched req/s at c=64', 'batchedOverUnbatchedReqPerSecC64'),
     show('specserve / HTTP ceiling req/s at c=64', 'specserveOverCeilingReqPerSecC64'),
     show('specserve req/s at c=64 / compute ceiling', 'specserveOverComputeCeilingC64'),
+    show('gRPC Predict / REST upload req/s at c=64', 'grpcOverRestReqPerSecC64'),
+    show('gRPC Predict / REST upload p50 at c=1', 'grpcOverRestP50C1'),
   ].join('\n');
 }
 

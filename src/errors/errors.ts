@@ -122,6 +122,11 @@ export class ServiceUnavailable extends ProblemError {
   }
 }
 
+/**
+ * A model version's queue is full (max_queue): a 503 over HTTP like any other, but its own class
+ * so gRPC can answer RESOURCE_EXHAUSTED (retry later) rather than UNAVAILABLE.
+ */
+export class AtCapacity extends ServiceUnavailable {}
 
 /** The request's deadline (REQUEST_TIMEOUT_MS) passed before its answer was ready. */
 export class GatewayTimeout extends ProblemError {

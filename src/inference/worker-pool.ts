@@ -2,7 +2,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { BackendName } from '../config';
-import { GatewayTimeout, ProblemError, ServiceUnavailable } from '../errors/errors';
+import { AtCapacity, GatewayTimeout, ProblemError, ServiceUnavailable } from '../errors/errors';
 import type { ImageLimits } from '../images';
 import { log } from '../log';
 import { readModelMetadata } from '../model-store/files';
@@ -441,8 +441,8 @@ export class WorkerPool {
   }
 }
 
-function queueFull(entry: Entry, e: QueueFull): ServiceUnavailable {
-  return new ServiceUnavailable(`Model '${entry.stored.name}' version ${entry.stored.version} is at capacity: ${e.message}. Retry shortly.`, 1);
+function queueFull(entry: Entry, e: QueueFull): AtCapacity {
+  return new AtCapacity(`Model '${entry.stored.name}' version ${entry.stored.version} is at capacity: ${e.message}. Retry shortly.`, 1);
 }
 
 /** A worker's per-input failure as the typed error the HTTP side answers with. */

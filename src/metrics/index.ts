@@ -12,6 +12,9 @@ export interface MetricSources extends GaugeSources {
   pool: GaugeSources['pool'] & Pick<WorkerPool, 'observe' | 'observeDrops'>;
 }
 
+/** Records one finished gRPC call (src/grpc): its full method name, status code name and duration. */
+export type RpcObserver = (rpc: { method: string; code: string; seconds: number }) => void;
+
 /**
  * The metrics of one service instance, wired: batch reports from the pool, scrape-time gauges
  * from the pool and the manager, and the HTTP middleware for the app. Handlers get only `source`.
@@ -22,15 +25,18 @@ export interface ServiceMetrics {
   source: MetricsSource;
   /** For the app: times each request by route template. */
   requestMetrics: RequestHandler;
+  /** For the gRPC server: times each call by method and status code. */
+  rpcMetrics: RpcObserver;
 }
 
 export function createServiceMetrics(sources: MetricSources): ServiceMetrics {
-  const { registry, httpRequestSeconds, inference } = createMetricSet();
+  const { registry, httpRequestSeconds, grpcRequestSeconds, inference } = createMetricSet();
   observePool(sources.pool, inference);
   registerStateGauges(registry, sources);
   return {
     registry,
     source: { contentType: registry.contentType, scrape: () => registry.metrics() },
     requestMetrics: requestMetrics(httpRequestSeconds),
+    rpcMetrics: ({ method, code, seconds }) => grpcRequestSeconds.observe({ method, code }, seconds),
   };
 }

@@ -29,6 +29,7 @@ export interface InferenceMetrics {
 export interface MetricSet {
   registry: Registry;
   httpRequestSeconds: Histogram<'method' | 'route' | 'status_code'>;
+  grpcRequestSeconds: Histogram<'method' | 'code'>;
   inference: InferenceMetrics;
 }
 
@@ -46,6 +47,13 @@ export function createMetricSet(): MetricSet {
       name: 'specserve_http_request_duration_seconds',
       help: 'HTTP requests, from arrival to the last byte sent, by method, route template of the API document ("unmatched" when none matched) and status code ("aborted" when the client left first).',
       labelNames: ['method', 'route', 'status_code'],
+      buckets: SECONDS_BUCKETS,
+      registers,
+    }),
+    grpcRequestSeconds: new Histogram({
+      name: 'specserve_grpc_request_duration_seconds',
+      help: 'gRPC calls, from arrival to the status sent, by full method name (/package.Service/Method, only the methods the server implements) and gRPC status code name.',
+      labelNames: ['method', 'code'],
       buckets: SECONDS_BUCKETS,
       registers,
     }),

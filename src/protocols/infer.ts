@@ -1,8 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { BadRequest } from '../errors/errors';
+import type { ModelManager } from '../inference/manager';
+import type { Servable } from '../inference/servable';
 import { type ModelMetadata, outputUnits } from '../model-store/metadata';
 import { checkBatchSize } from './limits';
 import { rankClasses } from './ranking';
-import { checkBatchShape, flattenNested, formatShape, splitBatch } from './tensor';
+import { predictChecked } from './run';
+import { modelSignature } from './signature';
+import { checkBatchShape, flattenNested, formatShape, splitBatch, toFiniteFloat32 } from './tensor';
 
 /** Open Inference Protocol v2 tensors of this server: inputs and scores are FP32, classifications BYTES. */
 export type Datatype = 'FP32' | 'BYTES';
@@ -12,6 +17,7 @@ export interface InferInputTensor {
   shape: number[];
   datatype: string;
   parameters?: Record<string, unknown>;
+  /** JSON: flat or nested numbers. gRPC: the values already flat (typed contents or raw bytes). */
   data: unknown;
 }
 
@@ -55,7 +61,7 @@ export function readInferInputs(request: InferRequest, model: InferModel, maxBat
   // The declared shape and the batch limit are checked before any data is read.
   checkBatchSize(checkBatchShape(input.shape, model.input.shape, where), maxBatch);
 
-  const data = flattenNested(input.data, `${where}.data`);
+  const data = input.data instanceof Float32Array ? { shape: [input.data.length], values: toFiniteFloat32(input.data, `${where}.contents`) } : flattenNested(input.data, `${where}.data`);
   const expected = input.shape.reduce((a, b) => a * b, 1);
   if (data.shape.length > 1 && formatShape(data.shape) !== formatShape(input.shape)) {
     throw new BadRequest(`${where}: data is nested as ${formatShape(data.shape)} but shape says ${formatShape(input.shape)}.`);
@@ -103,4 +109,58 @@ export function inferOutputs(rows: readonly Float32Array[], requested: { name: s
       ),
     };
   });
+}
+
+/** Extensions of the protocol this server implements. */
+export const EXTENSIONS = ['classification'] as const;
+
+/** Server metadata (REST GET /v2, gRPC ServerMetadata): the API document's version. */
+export function serverMetadata(version: string): { name: string; version: string; extensions: string[] } {
+  return { name: 'specserve', version, extensions: [...EXTENSIONS] };
+}
+
+export interface InferTensorMetadata {
+  name: string;
+  datatype: 'FP32';
+  shape: number[];
+}
+
+/** Model metadata of one version (REST GET /v2/models/{name}, gRPC ModelMetadata). */
+export function inferModelMetadata(models: Pick<ModelManager, 'availableVersions'>, servable: Servable) {
+  const { inputs, outputs } = modelSignature(servable.metadata);
+  const tensor = (t: { name: string; shape: number[] }): InferTensorMetadata => ({ name: t.name, datatype: 'FP32', shape: t.shape });
+  return {
+    name: servable.name,
+    // Every version that can serve, newest first; the protocol writes versions as strings.
+    versions: models.availableVersions(servable.name).map(String),
+    platform: 'tensorflowjs',
+    inputs: inputs.map(tensor),
+    outputs: outputs.map(tensor),
+  };
+}
+
+export interface InferResponse {
+  model_name: string;
+  model_version: string;
+  id: string;
+  outputs: InferOutputTensor[];
+}
+
+/** One inference request on a pinned version (REST and gRPC ModelInfer). */
+export async function runInfer(servable: Servable, request: InferRequest, maxBatch: number): Promise<InferResponse> {
+  // Both are checked before the model runs: a bad `outputs` must not cost an inference.
+  const inputs = readInferInputs(request, servable.metadata, maxBatch);
+  const requested = requestedOutputs(request, servable.metadata);
+  const rows = await predictChecked(
+    servable,
+    inputs.map((tensor) => ({ tensor })),
+    (i) => `inputs[0] ('${request.inputs[0]!.name}'), example ${i}`,
+  );
+  return {
+    model_name: servable.name,
+    model_version: String(servable.version),
+    // KServe answers a generated id when the request has none.
+    id: request.id ?? randomUUID(),
+    outputs: inferOutputs(rows, requested, servable.metadata),
+  };
 }

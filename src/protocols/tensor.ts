@@ -61,6 +61,26 @@ export function flattenNested(value: unknown, where: string): FlatTensor {
 }
 
 /**
+ * Numbers that arrive already flat (gRPC tensors: float or double fields, raw little-endian
+ * bytes) -> FP32 values; 400 for NaN, Infinity or a value outside the FP32 range, as
+ * `flattenNested` refuses them in JSON (raw bytes can spell NaN and Infinity).
+ */
+export function toFiniteFloat32(values: ArrayLike<number>, where: string): Float32Array {
+  const out = values instanceof Float32Array ? values : Float32Array.from(values);
+  for (let i = 0; i < out.length; i++) {
+    if (!Number.isFinite(out[i]!)) {
+      const given = values[i]!;
+      throw new BadRequest(
+        Number.isFinite(given)
+          ? `${where}[${i}]: ${given} is outside the FP32 range (at most ${FP32_MAX} in magnitude).`
+          : `${where}[${i}]: expected a finite number, got ${given}.`,
+      );
+    }
+  }
+  return out;
+}
+
+/**
  * The shapes accepted for one example of an input: its own shape, and for a single-channel input
  * (last axis 1) the same shape without that axis, e.g. 28x28 for [28, 28, 1]. That second form is
  * unambiguous: it holds the same values in the same order, so only the nesting differs.

@@ -28,6 +28,7 @@ describe('GET /metrics', () => {
     const types = metricTypes(res.text);
     expect(Object.fromEntries([...types].filter(([name]) => name.startsWith('specserve_')))).toEqual({
       specserve_http_request_duration_seconds: 'histogram',
+      specserve_grpc_request_duration_seconds: 'histogram',
       specserve_inference_inputs_total: 'counter',
       specserve_inference_predict_duration_seconds: 'histogram',
       specserve_inference_prepare_duration_seconds: 'histogram',

@@ -57,6 +57,9 @@ export function useTestService(overrides: Partial<Config> = {}): TestService {
     get loaded() {
       return running().loaded;
     },
+    get rpc() {
+      return running().rpc;
+    },
     close: () => running().close(),
     get request() {
       return running().request;
