@@ -33,7 +33,7 @@ function subdirectories(dir: string): string[] {
 export type StoreLayout = { kind: 'store' } | { kind: 'model'; name: string } | { kind: 'version'; name: string; version: number };
 
 /** Files whose presence makes a folder one version of a model (not a folder of models). */
-const VERSION_FILES = ['metadata.json', 'model.json'];
+const VERSION_FILES = ['metadata.json', 'model.json', 'model.onnx', 'model.keras', 'model.h5'];
 
 function holdsVersionFiles(dir: string): boolean {
   return VERSION_FILES.some((file) => existsSync(path.join(dir, file)));
