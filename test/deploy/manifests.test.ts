@@ -22,7 +22,7 @@ const optional = readdirSync(path.join(K8S, 'optional'))
   .filter((f) => f.startsWith('hpa'))
   .flatMap((f) => readYamlDocuments(path.join(K8S, 'optional', f)));
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- manifests are plain parsed YAML */
+/** Manifests are plain parsed YAML, read field by field. */
 type Obj = any;
 
 const one = (objects: K8sObject[], kind: string, name?: string): Obj => {
@@ -248,11 +248,14 @@ describe.each(OVERLAYS)('overlay %s: what the manifests say about the server', (
     expect(bytes(container.resources.limits.memory)).toBeGreaterThan(SOAK_PEAK_BYTES + loadConfig(env).maxInflightBytes);
   });
 
-  it('a store fetched at start: every model config parses with the server\'s own reader and is mounted', () => {
+  it('the model store: in the image, on a read-only volume, or fetched at start (every model config parses with the server\'s own reader)', () => {
     const volumes = pod.volumes as Obj[];
     const storeConfig = volumes.find((v) => v.configMap?.name === 'specserve-models');
     if (!storeConfig) {
-      expect(env.MODEL_STORE).toBe('/app/model-store'); // the models baked into the image
+      // The models baked into the image, or a volume mounted read-only at MODEL_STORE.
+      const mount = container.volumeMounts.find((m: Obj) => m.mountPath === env.MODEL_STORE);
+      if (env.MODEL_STORE === '/app/model-store') expect(mount).toBeUndefined();
+      else expect({ mount, claim: volumes.find((v) => v.name === mount?.name)?.persistentVolumeClaim }).toEqual({ mount: expect.objectContaining({ readOnly: true }), claim: expect.objectContaining({ readOnly: true }) });
       return;
     }
     const models = one(objects, 'ConfigMap', 'specserve-models');
