@@ -4,7 +4,7 @@
 // - @tensorflow/tfjs-node is removed unless --keep-tfjs-node (its libtensorflow download
 //   only happens with `--build-arg TFJS_NODE=true`; without it the package is an empty shell);
 // - source maps, type declarations and bundle reports, which Node never loads at run time
-//   (the @tensorflow packages alone carry over 200 MB of source maps).
+//   (212 MB of source maps in the production tree today, 196 MB of them in @tensorflow).
 // Usage: node prune-node-modules.mjs <node_modules> <arch: x64 | arm64 | amd64> [--keep-tfjs-node]
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
