@@ -12,6 +12,7 @@ import { DEFAULT_IMAGE_LIMITS } from './images';
 import { ModelManager } from './inference/manager';
 import { createServiceMetrics } from './metrics';
 import { readModelConfig } from './model-store/model-config';
+import { singleModelHint } from './model-store/repository';
 import { WorkerPool } from './inference/worker-pool';
 import { HANDLERS_DIR, SPEC_FILE } from './paths';
 
@@ -43,7 +44,10 @@ export async function openService(config: Config, specFile = SPEC_FILE, handlers
   const operations = resolveOperations(listOperations(spec.document), handlersDir);
   const imageLimits = { ...DEFAULT_IMAGE_LIMITS, maxPixels: config.maxImagePixels };
   const pool = await WorkerPool.start({ size: config.workers, backend: config.backend, imageLimits, requestTimeoutMs: config.requestTimeoutMs });
-  const models = new ModelManager(config.modelStore, (stored) => pool.load(stored, readModelConfig(path.dirname(stored.dir)).batching), { download: config.download });
+  const models = new ModelManager(config.modelStore, (stored) => pool.load(stored, readModelConfig(stored.configDir ?? path.dirname(stored.dir)).batching), {
+    download: config.download,
+    modelName: config.modelName,
+  });
   const close = async (): Promise<void> => {
     models.dispose();
     await pool.close();
@@ -117,7 +121,7 @@ async function loadStore(models: ModelManager, config: Config): Promise<void> {
     throw new Error(
       reasons.length > 0
         ? `No model could be loaded from ${config.modelStore}:\n${reasons.map((r) => `  - ${r}`).join('\n')}`
-        : `No model in ${config.modelStore}: expected <name>/<version>/ folders (model.json + metadata.json)`,
+        : (singleModelHint(config.modelStore) ?? `No model in ${config.modelStore}: expected <name>/<version>/ folders (model.json + metadata.json)`),
     );
   }
   models.startWatching(config.pollSeconds * 1000);

@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       grpcMaxMessageBytes: 16 * 1024 * 1024,
       host: '0.0.0.0',
       modelStore: DEFAULT_MODEL_STORE,
+      modelName: undefined,
       maxUploadBytes: 10 * 1024 * 1024,
       maxInflightBytes: 256 * 1024 * 1024,
       maxImagePixels: 40_000_000,
@@ -38,6 +39,7 @@ describe('loadConfig', () => {
       GRPC_MAX_MESSAGE_BYTES: '1048576',
       HOST: '127.0.0.1',
       MODEL_STORE: 'some/store',
+      MODEL_NAME: 'digits',
       MAX_UPLOAD_BYTES: '1000',
       MAX_INFLIGHT_BYTES: '50000',
       MAX_IMAGE_PIXELS: '5000',
@@ -65,6 +67,7 @@ describe('loadConfig', () => {
       grpcMaxMessageBytes: 1048576,
       host: '127.0.0.1',
       modelStore: path.resolve('some/store'),
+      modelName: 'digits',
       maxUploadBytes: 1000,
       maxInflightBytes: 50_000,
       maxImagePixels: 5000,
@@ -98,6 +101,11 @@ describe('loadConfig', () => {
     expect(message).toMatch(/MAX_UPLOAD_BYTES="-5"/);
     expect(message).toMatch(/TFJS_BACKEND="gpu": expected one of tensorflow, wasm, cpu/);
     expect(message).toMatch(/VALIDATE_RESPONSES="maybe"/);
+  });
+
+  it('reads MODEL_NAME (a model folder name) for a store that is one model, and refuses a path', () => {
+    expect(loadConfig({ MODEL_NAME: ' digits ' }).modelName).toBe('digits');
+    expect(() => loadConfig({ MODEL_NAME: '../mnist' })).toThrow(/MODEL_NAME="..\/mnist": expected a model folder name/);
   });
 
   it('refuses a port out of range and a fractional size', () => {

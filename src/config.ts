@@ -17,6 +17,12 @@ export interface Config {
   grpcMaxMessageBytes: number;
   host: string;
   modelStore: string;
+  /**
+   * MODEL_NAME: serve MODEL_STORE as one model (numeric version folders in it) or one version
+   * (model files in it) under this name, as KServe mounts a storageUri at /mnt/models.
+   * Undefined: MODEL_STORE is a folder of <name>/<version>/ models.
+   */
+  modelName: string | undefined;
   maxUploadBytes: number;
   /** Most bytes of request bodies held in memory at once; a request over it gets 503 unread. */
   maxInflightBytes: number;
@@ -200,6 +206,7 @@ export function loadConfig(env: Env = process.env): Config {
     grpcMaxMessageBytes: integer('GRPC_MAX_MESSAGE_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     host: env.HOST?.trim() || '0.0.0.0',
     modelStore: env.MODEL_STORE?.trim() ? path.resolve(env.MODEL_STORE.trim()) : DEFAULT_MODEL_STORE,
+    modelName: modelName('MODEL_NAME', undefined),
     maxUploadBytes: integer('MAX_UPLOAD_BYTES', 10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
     maxInflightBytes: integer('MAX_INFLIGHT_BYTES', 256 * 1024 * 1024, 1, 64 * 1024 * 1024 * 1024),
     maxImagePixels: integer('MAX_IMAGE_PIXELS', 40_000_000, 64, 1_000_000_000),

@@ -44,6 +44,8 @@ export interface ManagerOptions {
   download?: DownloadLimits;
   /** Run at the start of every reconcile, before the scan; default: fetch config.yaml sources (source-sync.ts). */
   fetchSources?: FetchSources;
+  /** MODEL_NAME: the store may be one model or one version served under this name (repository.ts detectLayout). */
+  modelName?: string;
 }
 type Live = ReadonlyMap<string, ReadonlyMap<number, Loaded>>;
 
@@ -76,6 +78,7 @@ export class ModelManager {
   private initialised = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly fetchSources: FetchSources;
+  private readonly modelName: string | undefined;
 
   constructor(
     private readonly store: string,
@@ -83,6 +86,7 @@ export class ModelManager {
     options: ManagerOptions = {},
   ) {
     this.fetchSources = options.fetchSources ?? createSourceSync({ limits: options.download ?? DEFAULT_DOWNLOAD_LIMITS });
+    this.modelName = options.modelName;
   }
 
   /** Brings the loaded set in line with the store once; concurrent calls run one after another. */
@@ -204,7 +208,7 @@ export class ModelManager {
     }
     let aspired: AspiredModel[];
     try {
-      aspired = aspiredVersions(this.store);
+      aspired = aspiredVersions(this.store, this.modelName);
     } catch (e) {
       log.error('model store unreadable; keeping what is loaded', { store: this.store, error: (e as Error).message });
       this.initialised = true;
