@@ -15,6 +15,7 @@ describe('createMetricSet', () => {
     const types = Object.fromEntries(metrics.filter((m) => m.name.startsWith('specserve_')).map((m) => [m.name, String(m.type)]));
     expect(types).toEqual({
       specserve_http_request_duration_seconds: 'histogram',
+      specserve_grpc_request_duration_seconds: 'histogram',
       specserve_inference_inputs_total: 'counter',
       specserve_inference_predict_duration_seconds: 'histogram',
       specserve_inference_prepare_duration_seconds: 'histogram',
