@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { KerasRefused } from './config';
 import { type KerasContent, type ReadOptions, readKerasContent } from './keras-file';
@@ -14,6 +15,31 @@ export interface ReadRequest {
 
 export type ReadReply = { content: KerasContent } | { error: string; refused: boolean };
 
+/**
+ * HDF5 prints its error stack to file descriptor 2, and with NODERAWFS that write goes straight
+ * to the process's stderr. This thread writes nothing else there: keep it, and quote the
+ * innermost HDF5 reason (e.g. "truncated file: eof = 300000, ... stored_eof = 1167816") in the refusal.
+ */
+let diagnostics = '';
+const writeSync = fs.writeSync;
+fs.writeSync = function (fd: number, buffer: string | NodeJS.ArrayBufferView, ...rest: unknown[]): number {
+  if (fd !== 2) return (writeSync as (...args: unknown[]) => number)(fd, buffer, ...rest);
+  if (typeof buffer === 'string') {
+    diagnostics = (diagnostics + buffer).slice(-4000);
+    return Buffer.byteLength(buffer);
+  }
+  const offset = typeof rest[0] === 'number' ? rest[0] : 0;
+  const length = typeof rest[1] === 'number' ? rest[1] : buffer.byteLength - offset;
+  diagnostics = (diagnostics + Buffer.from(buffer.buffer, buffer.byteOffset + offset, length).toString('utf8')).slice(-4000);
+  return length;
+} as typeof fs.writeSync;
+
+/** The last HDF5 stack entry's message: `#006: .../H5Fsuper.c line 577 in H5F__super_read(): truncated file: ...`. */
+function hdf5Reason(): string | undefined {
+  const entries = [...diagnostics.matchAll(/#\d+: .* in [A-Za-z0-9_]+\(\): (.*)/g)];
+  return entries.at(-1)?.[1]?.trim();
+}
+
 const { file, options } = workerData as ReadRequest;
 readKerasContent(file, options).then(
   (content) => {
@@ -21,6 +47,8 @@ readKerasContent(file, options).then(
     parentPort?.postMessage({ content } satisfies ReadReply, transfer);
   },
   (e: unknown) => {
-    parentPort?.postMessage({ error: (e as Error).message, refused: e instanceof KerasRefused } satisfies ReadReply);
+    const reason = hdf5Reason();
+    const message = `${(e as Error).message}${reason ? ` (HDF5: ${reason})` : ''}`;
+    parentPort?.postMessage({ error: message, refused: e instanceof KerasRefused } satisfies ReadReply);
   },
 );

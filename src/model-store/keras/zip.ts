@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { createInflateRaw, inflateRawSync } from 'node:zlib';
 
 /**
@@ -141,6 +141,11 @@ export class ZipFile {
     const entry = this.entries.get(name);
     if (!entry) throw new ZipError(`has no ${name}`);
     const start = await this.dataOffset(entry);
+    if (entry.compressedSize === 0) {
+      if (entry.size !== 0) throw new ZipError(`member ${name} declares ${entry.size} bytes but stores none`);
+      await pipeline([Readable.from([]), createWriteStream(target)]);
+      return;
+    }
     const source = this.handle.createReadStream({ start, end: start + entry.compressedSize - 1, autoClose: false });
     let written = 0;
     const cap = new Transform({
