@@ -1,12 +1,12 @@
 import fs from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { KerasRefused } from './config';
 import { type KerasContent, type ReadOptions, readKerasContent } from './keras-file';
 
 /**
- * The Keras reading thread (started by read.ts, one per file read): reads the file, posts its
- * content back with the weight buffers transferred, and ends, which frees h5wasm's
- * WebAssembly memory (it only ever grows) and contains a WebAssembly abort on a corrupt file.
+ * The Keras reading thread (started by read.ts): reads files one at a time and posts each one's
+ * content back with the weight buffers transferred. It ends when idle, which frees h5wasm's
+ * WebAssembly memory (it only ever grows), and it contains a WebAssembly abort on a corrupt file.
  */
 export interface ReadRequest {
   file: string;
@@ -40,15 +40,21 @@ function hdf5Reason(): string | undefined {
   return entries.at(-1)?.[1]?.trim();
 }
 
-const { file, options } = workerData as ReadRequest;
-readKerasContent(file, options).then(
-  (content) => {
+async function answer(id: number, { file, options }: ReadRequest): Promise<void> {
+  diagnostics = '';
+  try {
+    const content = await readKerasContent(file, options);
     const transfer = (content.weights ?? []).flatMap((l) => l.tensors.map((t) => t.data.buffer as ArrayBuffer));
-    parentPort?.postMessage({ content } satisfies ReadReply, transfer);
-  },
-  (e: unknown) => {
+    parentPort?.postMessage({ id, reply: { content } satisfies ReadReply }, transfer);
+  } catch (e) {
     const reason = hdf5Reason();
-    const message = `${(e as Error).message}${reason ? ` (HDF5: ${reason})` : ''}`;
-    parentPort?.postMessage({ error: message, refused: e instanceof KerasRefused } satisfies ReadReply);
-  },
-);
+    const error = `${(e as Error).message}${reason ? ` (HDF5: ${reason})` : ''}`;
+    parentPort?.postMessage({ id, reply: { error, refused: e instanceof KerasRefused } satisfies ReadReply });
+  }
+}
+
+// One file at a time: h5wasm is synchronous anyway, and the diagnostics belong to one read.
+let queue: Promise<void> = Promise.resolve();
+parentPort?.on('message', ({ id, request }: { id: number; request: ReadRequest }) => {
+  queue = queue.then(() => answer(id, request));
+});
