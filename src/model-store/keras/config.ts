@@ -201,7 +201,8 @@ function shapeOf(config: JsonObject): (number | null)[] | undefined {
   return shape.slice(1).map((d) => (typeof d === 'number' ? d : null));
 }
 
-const PASS_THROUGH = new Set(['Activation', 'Softmax', 'Dropout', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ReLU', 'LeakyReLU', 'ELU', 'PReLU', 'ThresholdedReLU']);
+/** Layers whose output has their (first) input's shape: the output size is found behind them. */
+const PASS_THROUGH = new Set(['Add', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Subtract', 'Activation', 'Softmax', 'Dropout', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ReLU', 'LeakyReLU', 'ELU', 'PReLU', 'ThresholdedReLU']);
 
 /** The layers feeding `layer` in a functional model (their names). */
 function inboundNames(layer: KerasLayer): string[] {
@@ -256,8 +257,8 @@ export function signatureOf(model: KerasModel): ModelSignature {
     if (!PASS_THROUGH.has(layer.className)) break;
     if (model.className === 'Sequential') layer = model.layers[--previous];
     else {
-      const inbound = inboundNames(layer);
-      layer = inbound.length === 1 ? byName.get(inbound[0] as string) : undefined;
+      const [first] = inboundNames(layer);
+      layer = first === undefined ? undefined : byName.get(first);
     }
   }
   return { inputName, inputShape, outputName: outputLayer.name, outputUnits, outputActivation };
