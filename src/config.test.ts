@@ -108,6 +108,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ MODEL_NAME: '../mnist' })).toThrow(/MODEL_NAME="..\/mnist": expected a model folder name/);
   });
 
+  it('checks KERAS_MAX_WEIGHTS_BYTES (read by the Keras reader in every thread) at start-up', () => {
+    expect(() => loadConfig({ KERAS_MAX_WEIGHTS_BYTES: '1GB' })).toThrow(/KERAS_MAX_WEIGHTS_BYTES="1GB": expected a whole number of bytes/);
+    expect(() => loadConfig({ KERAS_MAX_WEIGHTS_BYTES: '2000000000' })).not.toThrow();
+  });
+
   it('refuses a port out of range and a fractional size', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT="70000"/);
     expect(() => loadConfig({ MAX_UPLOAD_BYTES: '1.5' })).toThrow(/MAX_UPLOAD_BYTES/);

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log';
+import { parseKerasMaxWeightsBytes } from './model-store/keras/limits';
 import { MODEL_NAME } from './model-store/repository';
 import { DEFAULT_MODEL_STORE } from './paths';
 
@@ -189,6 +190,13 @@ export function loadConfig(env: Env = process.env): Config {
   let corsOrigins: '*' | string[] = [];
   try {
     corsOrigins = parseCorsOrigins(env.CORS_ORIGINS);
+  } catch (e) {
+    problems.push((e as Error).message);
+  }
+
+  // Read by every thread that loads a Keras file, from its environment (model-store/keras/limits.ts); checked here at start-up.
+  try {
+    parseKerasMaxWeightsBytes(env.KERAS_MAX_WEIGHTS_BYTES);
   } catch (e) {
     problems.push((e as Error).message);
   }

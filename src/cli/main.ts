@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { type CliIo, type Command, UsageError } from './command';
 import { evaluateCommand } from './evaluate';
+import { importCommand } from './import';
 import { pullCommand } from './pull';
 import { trainCommand } from './train';
 
@@ -10,6 +11,7 @@ import { trainCommand } from './train';
  */
 const COMMANDS: ReadonlyMap<string, Command> = new Map([
   ['pull', pullCommand],
+  ['import', importCommand],
   ['train', trainCommand],
   ['evaluate', evaluateCommand],
 ]);

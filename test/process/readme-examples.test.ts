@@ -4,12 +4,18 @@
  * the answer must carry what the `# ...` comment line under it shows: every key it names, every
  * string, integer or boolean value it gives for a key (`"digit":7`, `"label":"beagle"`), or the
  * status line (`# HTTP/1.1 200 OK`). Abridged numbers (`0.99..`) are not compared.
+ * The lines that add a model to the store (`npx specserve import`, or writing into
+ * `model-store/<name>/`) run too, in README order, on a copy of the shipped store that the server
+ * serves, so the repository's own store is left as it is; the test then waits for the server to
+ * serve the new model.
  */
 import { execFile, type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../../bench/lib/children';
+import { DEFAULT_MODEL_STORE } from '../../src/paths';
+import { tempDir } from '../support/model-source';
 
 jest.setTimeout(120_000);
 
@@ -20,18 +26,27 @@ interface Example {
   command: string;
   /** The comment line under it, without '# ', if any. */
   shows: string | undefined;
+  /** For a line that adds a model to the store: its name. */
+  adds?: string;
 }
 
-/** The curl lines of the README's sh blocks, each with the comment line under it. */
+/** The model a README line adds to the store, if it does. */
+function addedModel(line: string): string | undefined {
+  if (line.startsWith('npx specserve import ')) return /--name (\S+)/.exec(line)?.[1];
+  return /^(?:mkdir|cp|mv) .*\bmodel-store\/([\w.-]+)\//.exec(line)?.[1];
+}
+
+/** The curl lines and store-changing lines of the README's sh blocks, in order, each with the comment line under it. */
 function readmeExamples(): Example[] {
   const examples: Example[] = [];
   const blocks = readFileSync(path.join(ROOT, 'README.md'), 'utf8').matchAll(/```sh\n([\s\S]*?)```/g);
   for (const [, body] of blocks) {
     const lines = body!.split('\n');
     lines.forEach((line, i) => {
-      if (!line.startsWith('curl ')) return;
+      const adds = addedModel(line);
+      if (!line.startsWith('curl ') && adds === undefined) return;
       const next = lines[i + 1];
-      examples.push({ command: line, shows: next?.startsWith('# ') ? next.slice(2) : undefined });
+      examples.push({ command: line, shows: next?.startsWith('# ') ? next.slice(2) : undefined, ...(adds ? { adds } : {}) });
     });
   }
   return examples;
@@ -58,12 +73,17 @@ function entries(value: unknown, into: Array<[string, unknown]> = []): Array<[st
 
 let server: ChildProcess;
 let port: number;
+let tmp: ReturnType<typeof tempDir>;
+let store: string;
 
 beforeAll(async () => {
   port = await freePort();
+  tmp = tempDir('specserve-readme-');
+  store = path.join(tmp.dir, 'model-store');
+  cpSync(DEFAULT_MODEL_STORE, store, { recursive: true });
   server = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'src', 'server.ts')], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', WORKERS: '1', MODEL_POLL_SECONDS: '0', LOG_LEVEL: 'warn' },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', WORKERS: '1', MODEL_STORE: store, MODEL_POLL_SECONDS: '0', LOG_LEVEL: 'warn' },
     stdio: 'ignore',
   });
   const deadline = Date.now() + 90_000;
@@ -74,7 +94,25 @@ beforeAll(async () => {
   }
   throw new Error('the server did not become ready');
 });
-afterAll(() => server?.kill('SIGKILL'));
+afterAll(() => {
+  server?.kill('SIGKILL');
+  tmp?.cleanUp();
+});
+
+/** Runs a store-changing README line on the test's store, then has the server re-read it (SIGHUP) until it serves the model. */
+async function addToStore(command: string, model: string): Promise<void> {
+  const onTestStore = command.startsWith('npx specserve ')
+    ? command.replace(/^npx specserve /, `${process.execPath} -r ts-node/register/transpile-only src/cli/main.ts `)
+    : command.replaceAll('model-store/', `${store}/`);
+  await promisify(execFile)('bash', ['-c', onTestStore], { cwd: ROOT, env: { ...process.env, MODEL_STORE: store, TFJS_BACKEND: 'wasm' } });
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    server.kill('SIGHUP');
+    if ((await fetch(`http://127.0.0.1:${port}/v2/models/${model}/ready`)).ok) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`the server did not serve ${model} after: ${command}`);
+}
 
 const examples = readmeExamples();
 
@@ -85,7 +123,8 @@ it('the README has curl examples for every family of routes', () => {
   }
 });
 
-it.each(examples.map((e) => [e.command, e]))('%s', async (_command, { command, shows }) => {
+it.each(examples.map((e) => [e.command, e]))('%s', async (_command, { command, shows, adds }) => {
+  if (adds !== undefined) return addToStore(command, adds);
   expect(command).toContain(README_PORT);
   const runnable = `${command.replaceAll(README_PORT, `127.0.0.1:${port}`)} --silent --show-error --write-out '\\n%{http_code}'`;
   const { stdout } = await promisify(execFile)('bash', ['-c', runnable], { cwd: ROOT, maxBuffer: 10_000_000 });
