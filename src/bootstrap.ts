@@ -76,6 +76,7 @@ export async function startService(config: Config, specFile = SPEC_FILE, handler
     routeModels: config.routeModels,
     lifecycle: { draining: false },
     metrics: metrics.source,
+    imageLimits,
   };
   const { lifecycle } = context;
   const app = createApp({
