@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { type CliIo, type Command, UsageError } from './command';
+import { classifyCommand, explainCommand, modelsCommand } from './client-commands';
 import { evaluateCommand } from './evaluate';
 import { pullCommand } from './pull';
 import { trainCommand } from './train';
@@ -12,6 +13,9 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map([
   ['pull', pullCommand],
   ['train', trainCommand],
   ['evaluate', evaluateCommand],
+  ['classify', classifyCommand],
+  ['models', modelsCommand],
+  ['explain', explainCommand],
 ]);
 
 export function usage(): string {
