@@ -13,6 +13,7 @@ import type { BoundOperation } from './resolver';
 import { servedSpec } from './served-spec';
 import type { ApiSpec } from './spec';
 import { BodyBudget, inflightBodies } from './inflight';
+import { webPages } from './web-pages';
 import { largestBody, uploads } from './uploads';
 
 export interface AppOptions {
@@ -106,6 +107,8 @@ export function createApp({
     swaggerOptions: { persistAuthorization: true, validatorUrl: null },
   };
   app.use('/ui', swaggerUi.serveFiles(spec.document, uiOptions), swaggerUi.setup(spec.document, uiOptions));
+  // The demo and dashboard pages (web/), outside the API document like /ui.
+  app.use(webPages());
 
   const validator = OpenApiValidator.middleware({
     // The validator may annotate the document it is given; it gets its own copy.

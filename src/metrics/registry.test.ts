@@ -16,6 +16,7 @@ describe('createMetricSet', () => {
     expect(types).toEqual({
       specserve_http_request_duration_seconds: 'histogram',
       specserve_inference_inputs_total: 'counter',
+      specserve_inference_latency_seconds: 'histogram',
       specserve_inference_predict_duration_seconds: 'histogram',
       specserve_inference_prepare_duration_seconds: 'histogram',
       specserve_inference_queue_duration_seconds: 'histogram',
