@@ -7,6 +7,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY handlers ./handlers
+COPY client ./client
 RUN npx tsc -p tsconfig.build.json
 
 # Runtime stage: production dependencies only. With internet access during the build, the
@@ -19,6 +20,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY api ./api
+COPY web ./web
 COPY model-store ./model-store
 USER node
 EXPOSE 5000
