@@ -91,6 +91,20 @@ document.addEventListener('paste', (event) => {
   if (item) usePhoto(item.getAsFile());
 });
 
+/** Each model's input shape, from GET /models (the newest version's wins: it is listed last or alone). */
+const inputShapes = new Map();
+
+/**
+ * The demo asks for 7 x 7 non-overlapping patches (49 runs of the model, not the server's default
+ * 169), so even MobileNet explains in a few seconds on a busy CPU; the heatmap is coarser.
+ */
+function explainQuery(model) {
+  const shape = inputShapes.get(model);
+  if (!shape || shape.length < 2) return '';
+  const patch = Math.max(1, Math.round(Math.min(shape[0], shape[1]) / 7));
+  return `?patch=${patch}&stride=${patch}`;
+}
+
 // ---- models -------------------------------------------------------------------------------------
 async function loadModels() {
   const res = await api('/models');
@@ -100,6 +114,7 @@ async function loadModels() {
     return;
   }
   const { models } = await res.json();
+  for (const m of models) inputShapes.set(m.name, m.input.shape);
   const names = [...new Set(models.map((m) => m.name))].sort();
   const chosen = modelSelect.value || (names.includes('mnist') ? 'mnist' : names[0]);
   modelSelect.replaceChildren(...names.map((name) => el('option', { value: name, textContent: name })));
@@ -146,7 +161,7 @@ function asDataUrl(blob) {
 async function explain(model, blob) {
   heatmap.hidden = true;
   heatmapStatus.textContent = 'Explaining (the model runs once per occluded patch)...';
-  const res = await api(`/models/${encodeURIComponent(model)}/explain`, { method: 'POST', body: formWith(blob), headers: { Accept: 'image/png' } });
+  const res = await api(`/models/${encodeURIComponent(model)}/explain${explainQuery(model)}`, { method: 'POST', body: formWith(blob), headers: { Accept: 'image/png' } });
   if (!res.ok) {
     heatmapStatus.textContent = `No explanation: ${await problemDetail(res)}`;
     return;

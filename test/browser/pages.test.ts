@@ -22,8 +22,8 @@ let store: string;
 let userData: string;
 let server: ServerProcess;
 let browser: BrowserContext;
-/** Every console error, uncaught page error, failed request and 4xx/5xx answer the pages saw. */
-const problems: string[] = [];
+/** Every console error, uncaught page error, failed request and 4xx/5xx answer the page of the running test saw. */
+let problems: string[] = [];
 
 function watch(page: Page): void {
   page.on('console', (msg) => {
@@ -50,6 +50,10 @@ describeWithChromium('/demo and /dashboard in headless Chromium', () => {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
   }, 150_000);
+
+  beforeEach(() => {
+    problems = [];
+  });
 
   afterAll(async () => {
     await browser?.close();
@@ -91,7 +95,7 @@ describeWithChromium('/demo and /dashboard in headless Chromium', () => {
     await page.screenshot({ path: path.join(SHOTS, 'demo-photo.png'), fullPage: true });
     await page.close();
     expect(problems).toEqual([]);
-  });
+  }, 120_000);
 
   it('/dashboard: lists every model, and a version copied into the store appears without a reload', async () => {
     const page = await browser.newPage();
@@ -138,5 +142,5 @@ describeWithChromium('/demo and /dashboard in headless Chromium', () => {
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-new-version.png'), fullPage: true });
     await page.close();
     expect(problems).toEqual([]);
-  });
+  }, 120_000);
 });
