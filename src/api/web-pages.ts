@@ -19,7 +19,7 @@ export function webPages(): Router {
   const page = (file: string) => (_req: express.Request, res: express.Response) => res.sendFile(path.join(WEB_DIR, file));
   router.get('/demo', page('demo.html'));
   router.get('/dashboard', page('dashboard.html'));
-  router.use('/web', express.static(WEB_DIR, { index: false }));
-  router.use('/vendor/uplot', express.static(UPLOT_DIR, { index: false }));
+  router.use('/web', express.static(WEB_DIR, { index: false, redirect: false }));
+  router.use('/vendor/uplot', express.static(UPLOT_DIR, { index: false, redirect: false }));
   return router;
 }
