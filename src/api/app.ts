@@ -6,6 +6,7 @@ import swaggerUi from 'swagger-ui-express';
 import type { HandlerContext } from '../../handlers/context';
 import type { Config } from '../config';
 import { createAccessControl } from './auth';
+import { webPages } from './web-pages';
 import { dispatch } from './dispatch';
 import { notFound, problemResponse } from './problem-response';
 import { inRequestContext, reenterRequestContext, REQUEST_ID_HEADER, requestContext, requestLog } from './request-log';
@@ -13,7 +14,6 @@ import type { BoundOperation } from './resolver';
 import { servedSpec } from './served-spec';
 import type { ApiSpec } from './spec';
 import { BodyBudget, inflightBodies } from './inflight';
-import { webPages } from './web-pages';
 import { largestBody, uploads } from './uploads';
 
 export interface AppOptions {
