@@ -15,6 +15,7 @@ RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund --ignore-sc
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY handlers ./handlers
+COPY client ./client
 RUN npx tsc -p tsconfig.build.json
 
 # Production dependencies, pruned to this platform: onnxruntime-node ships every platform's
@@ -41,6 +42,7 @@ COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY api ./api
+COPY web ./web
 COPY model-store ./model-store
 # The image's `node` user (uid 1000); nothing under /app is writable by it. The server writes
 # only to a model store that fetches config.yaml `source:` URLs (mount a volume there) and /tmp.

@@ -3,6 +3,7 @@
  * already-validated parameters plus this context; they never see Express. This file holds the
  * contract only, so handlers depend on nothing above them.
  */
+import type { ImageLimits } from '../src/images/limits';
 import type { ModelManager } from '../src/inference/manager';
 
 /** A file from a multipart body, held in memory. */
@@ -41,6 +42,8 @@ export interface HandlerContext {
   lifecycle: { draining: boolean };
   /** Prometheus metrics of this service instance (GET /metrics). */
   metrics: MetricsSource;
+  /** Limits for images a handler decodes itself (explain); default DEFAULT_IMAGE_LIMITS. */
+  imageLimits?: ImageLimits;
 }
 
 /** Return this instead of plain data to choose the status, headers or content type. */
@@ -50,4 +53,12 @@ export class Reply {
     readonly body: unknown,
     readonly headers: Readonly<Record<string, string>> = {},
   ) {}
+}
+
+/**
+ * Return this to answer in the representation the request's `Accept` prefers, among the media
+ * types offered (the first when it names none of them). Each is built only if chosen.
+ */
+export class Negotiated {
+  constructor(readonly representations: Readonly<Record<string, () => unknown>>) {}
 }

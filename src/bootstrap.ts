@@ -63,6 +63,7 @@ export async function openService(config: Config, specFile = SPEC_FILE, handlers
     routeModels: config.routeModels,
     lifecycle: { draining: false },
     metrics: metrics.source,
+    imageLimits,
   };
   const { lifecycle } = context;
   const app = createApp({

@@ -6,6 +6,7 @@ import swaggerUi from 'swagger-ui-express';
 import type { HandlerContext } from '../../handlers/context';
 import type { Config } from '../config';
 import { createAccessControl } from './auth';
+import { webPages } from './web-pages';
 import { dispatch } from './dispatch';
 import { notFound, problemResponse } from './problem-response';
 import { inRequestContext, reenterRequestContext, REQUEST_ID_HEADER, requestContext, requestLog } from './request-log';
@@ -109,6 +110,8 @@ export function createApp({
     swaggerOptions: { persistAuthorization: true, validatorUrl: null },
   };
   app.use('/ui', swaggerUi.serveFiles(spec.document, uiOptions), swaggerUi.setup(spec.document, uiOptions));
+  // The demo and dashboard pages (web/), outside the API document like /ui.
+  app.use(webPages());
 
   const validator = OpenApiValidator.middleware({
     // The validator may annotate the document it is given; it gets its own copy.

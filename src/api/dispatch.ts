@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { type HandlerContext, Reply, type UploadedFile } from '../../handlers/context';
+import { type HandlerContext, Negotiated, Reply, type UploadedFile } from '../../handlers/context';
 import { BadRequest } from '../errors/errors';
 import { matchedOperation } from './matched-operation';
 import type { BoundOperation } from './resolver';
@@ -32,7 +32,16 @@ export function handlerParams(req: Request, fileFields: readonly string[]): Reco
   return params;
 }
 
-function send(res: Response, result: unknown): void {
+function send(req: Request, res: Response, result: unknown): void {
+  if (result instanceof Negotiated) {
+    const types = Object.keys(result.representations);
+    const chosen = req.accepts(types) || types[0]!;
+    const body = result.representations[chosen]!();
+    res.vary('Accept');
+    if (Buffer.isBuffer(body)) res.status(200).type(chosen).send(body);
+    else res.status(200).json(body);
+    return;
+  }
   if (result instanceof Reply) {
     res.status(result.status).set(result.headers);
     if (typeof result.body === 'string' || Buffer.isBuffer(result.body)) res.send(result.body);
@@ -50,7 +59,7 @@ export function dispatch(document: OpenApiDocument, operations: BoundOperation[]
     const operation = operationId === undefined ? undefined : byId.get(operationId);
     if (!operation) return next();
     try {
-      send(res, await operation.handler(handlerParams(req, operation.fileFields), context as never));
+      send(req, res, await operation.handler(handlerParams(req, operation.fileFields), context as never));
     } catch (e) {
       next(e);
     }

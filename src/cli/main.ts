@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { type CliIo, type Command, UsageError } from './command';
+import { classifyCommand, explainCommand, modelsCommand } from './client-commands';
 import { evaluateCommand } from './evaluate';
 import { importCommand } from './import';
 import { pullCommand } from './pull';
@@ -14,6 +15,9 @@ const COMMANDS: ReadonlyMap<string, Command> = new Map([
   ['import', importCommand],
   ['train', trainCommand],
   ['evaluate', evaluateCommand],
+  ['classify', classifyCommand],
+  ['models', modelsCommand],
+  ['explain', explainCommand],
 ]);
 
 export function usage(): string {

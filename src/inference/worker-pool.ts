@@ -30,6 +30,8 @@ export interface BatchReport extends BatchTimings {
   size: number;
   /** How long each input waited in the queue before its batch was handed to a worker, ms. */
   queueMs: number[];
+  /** Each input's time from queued to its result back on this thread, ms. */
+  latencyMs: number[];
   failed: number;
 }
 
@@ -406,6 +408,7 @@ export class WorkerPool {
       version: batch.entry.stored.version,
       size: batch.jobs.length,
       queueMs: batch.jobs.map((j) => batch.sentAt - j.enqueuedAt),
+      latencyMs: batch.jobs.map((j) => performance.now() - j.enqueuedAt),
       failed,
       prepareMs: timings.prepareMs,
       predictMs: timings.predictMs,

@@ -8,6 +8,7 @@ const report = (overrides: Partial<BatchReport> = {}): BatchReport => ({
   version: 1,
   size: 3,
   queueMs: [0.4, 2, 30],
+  latencyMs: [50, 60, 90],
   failed: 1,
   prepareMs: 12,
   predictMs: 40,
@@ -35,6 +36,7 @@ describe('recordBatch', () => {
     expect(await value(metrics.prepareSeconds, mnist1, 'specserve_inference_prepare_duration_seconds_sum')).toBeCloseTo(0.012);
     expect(await value(metrics.predictSeconds, mnist1, 'specserve_inference_predict_duration_seconds_sum')).toBeCloseTo(0.04);
     expect(await value(metrics.queueSeconds, mnist1, 'specserve_inference_queue_duration_seconds_count')).toBe(3);
+    expect(await value(metrics.latencySeconds, mnist1, 'specserve_inference_latency_seconds_sum')).toBeCloseTo(0.2);
     expect(await value(metrics.queueSeconds, mnist1, 'specserve_inference_queue_duration_seconds_sum')).toBeCloseTo(0.0324);
     // 0.4 ms and 2 ms are at most 2.5 ms; 30 ms is not.
     expect(await value(metrics.queueSeconds, { le: 0.0025, ...mnist1 }, 'specserve_inference_queue_duration_seconds_bucket')).toBe(2);

@@ -22,6 +22,7 @@ export function recordBatch(metrics: InferenceMetrics, report: BatchReport): voi
   // near-zero time would only drag the histogram down.
   if (failed < report.size) metrics.predictSeconds.observe(labels, report.predictMs / MS);
   for (const ms of report.queueMs) metrics.queueSeconds.observe(labels, Math.max(0, ms) / MS);
+  for (const ms of report.latencyMs) metrics.latencySeconds.observe(labels, Math.max(0, ms) / MS);
 }
 
 /** Records inputs that got no result from a batch: a full queue, a deadline passed in it, a worker that stopped. */

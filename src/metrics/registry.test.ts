@@ -17,6 +17,7 @@ describe('createMetricSet', () => {
       specserve_http_request_duration_seconds: 'histogram',
       specserve_grpc_request_duration_seconds: 'histogram',
       specserve_inference_inputs_total: 'counter',
+      specserve_inference_latency_seconds: 'histogram',
       specserve_inference_predict_duration_seconds: 'histogram',
       specserve_inference_prepare_duration_seconds: 'histogram',
       specserve_inference_queue_duration_seconds: 'histogram',

@@ -23,6 +23,7 @@ export interface InferenceMetrics {
   predictSeconds: Histogram<VersionLabels>;
   prepareSeconds: Histogram<VersionLabels>;
   queueSeconds: Histogram<VersionLabels>;
+  latencySeconds: Histogram<VersionLabels>;
   batchSize: Histogram<VersionLabels>;
 }
 
@@ -81,6 +82,13 @@ export function createMetricSet(): MetricSet {
       queueSeconds: new Histogram({
         name: 'specserve_inference_queue_duration_seconds',
         help: 'Per input, the time it waited in its model version\'s queue until its batch went to a worker.',
+        labelNames: versionLabels,
+        buckets: SECONDS_BUCKETS,
+        registers,
+      }),
+      latencySeconds: new Histogram({
+        name: 'specserve_inference_latency_seconds',
+        help: "Per input, from queued to its result back from the worker (queue wait, a busy worker's reserve slot, prepare and predict): the dashboard's p50/p99 per model.",
         labelNames: versionLabels,
         buckets: SECONDS_BUCKETS,
         registers,

@@ -30,6 +30,7 @@ describe('GET /metrics', () => {
       specserve_http_request_duration_seconds: 'histogram',
       specserve_grpc_request_duration_seconds: 'histogram',
       specserve_inference_inputs_total: 'counter',
+      specserve_inference_latency_seconds: 'histogram',
       specserve_inference_predict_duration_seconds: 'histogram',
       specserve_inference_prepare_duration_seconds: 'histogram',
       specserve_inference_queue_duration_seconds: 'histogram',
@@ -63,6 +64,8 @@ describe('GET /metrics', () => {
     expect(delta('specserve_inference_batch_size_count', MNIST_1)).toBe(4);
     expect(delta('specserve_inference_batch_size_sum', MNIST_1)).toBe(4);
     expect(delta('specserve_inference_queue_duration_seconds_count', MNIST_1)).toBe(4);
+    expect(delta('specserve_inference_latency_seconds_count', MNIST_1)).toBe(4);
+    expect(delta('specserve_inference_latency_seconds_sum', MNIST_1)).toBeGreaterThan(delta('specserve_inference_queue_duration_seconds_sum', MNIST_1));
     expect(delta('specserve_inference_prepare_duration_seconds_count', MNIST_1)).toBe(4);
     expect(delta('specserve_inference_prepare_duration_seconds_sum', MNIST_1)).toBeGreaterThan(0);
     // The failed input's batch ran no predict.
