@@ -48,10 +48,25 @@ export function probeJpeg(b: Uint8Array): Probe {
   if (info.precision !== 8) throw new UnsupportedVariant(`${info.precision}-bit samples`);
   const n = info.components.length;
   if (n !== 1 && n !== 3 && n !== 4) throw new UnsupportedVariant(`${n} colour components`);
+  checkDataCanHold(b, info);
   return {
     header: { format: 'jpeg', width: info.width, height: info.height, ...orientationOf(info.orientation) },
-    decode: (limits) => jimpDecode('jpeg', decoderInput(b, info), decoderOptions(info, limits)),
+    decodeJs: (limits) => jimpDecode('jpeg', decoderInput(b, info), decoderOptions(info, limits)),
   };
+}
+
+/**
+ * Every 8x8 block of a JPEG costs at least one bit of entropy-coded data (its DC difference, in
+ * baseline and progressive alike), so a file shorter than one bit per luma block cannot hold the
+ * image its header declares: a few hundred bytes declaring 6000x6000 are refused here, in
+ * microseconds, instead of having a decoder allocate and fill 36 MP. A photo with only its tail
+ * missing is far above this bound and still decodes.
+ */
+function checkDataCanHold(b: Uint8Array, info: JpegInfo): void {
+  const blocks = Math.ceil(info.width / 8) * Math.ceil(info.height / 8);
+  if (b.length * 8 < blocks) {
+    throw new HeaderError(`${b.length} bytes cannot hold the ${info.width}x${info.height} image it declares (at least ${Math.ceil(blocks / 8)} bytes)`);
+  }
 }
 
 /** Walks the marker segments up to the first frame header (SOFn). */

@@ -1,0 +1,42 @@
+import type { AcceptedImageFormat, ImageDecoderName } from './formats';
+import type { ImageLimits } from './limits';
+import { loadSharp } from './sharp-loader';
+
+/**
+ * Who decodes an upload:
+ *  - `libvips`: sharp, in this thread's libuv pool, with shrink-on-load;
+ *  - `pngjs`, `jpeg-js`: jimp's pure-JS codecs, in this thread (png.ts, jpeg.ts);
+ *  - `bmp`: bmp.ts, in this thread;
+ *  - `libheif`: heic-decode (libheif in WebAssembly), in a decode thread (decode-thread.ts);
+ *  - `jimp-thread`: jimp's GIF (omggif) and TIFF (utif2) codecs, in a decode thread.
+ */
+export type Codec = 'libvips' | 'pngjs' | 'jpeg-js' | 'bmp' | 'libheif' | 'jimp-thread';
+
+/**
+ * PNGs up to this many pixels are decoded by pngjs even when sharp is on: a libvips call costs
+ * about 1 ms more than pngjs on an MNIST-sized PNG, and pngjs is faster up to about this size
+ * (measured, docs/performance.md "Which codec decodes what"). The MNIST digit route lives here.
+ */
+export const SMALL_PNG_PIXELS = 128 * 128;
+
+/** The decoder family in use: the one configured, else sharp where it loads, else jimp. */
+export function activeDecoder(limits: Pick<ImageLimits, 'decoder'>): ImageDecoderName {
+  return limits.decoder ?? (loadSharp() !== undefined ? 'sharp' : 'jimp');
+}
+
+/**
+ * The one rule for which codec decodes an upload, by format, declared pixel count and decoder family.
+ * BMP keeps its own decoder on both paths: libvips has no BMP loader (sharp's prebuilt reads BMP
+ * only through ImageMagick, which it does not ship). HEIC goes to libheif on both paths: sharp's
+ * prebuilt libvips has libheif without an HEVC decoder (it reads AVIF only). WebP and AVIF never
+ * reach here on the jimp path (the sniffer refuses them there).
+ */
+export function codecFor(format: AcceptedImageFormat, pixels: number, decoder: ImageDecoderName): Codec {
+  if (format === 'bmp') return 'bmp';
+  if (format === 'heic') return 'libheif';
+  if (decoder === 'sharp') return format === 'png' && pixels <= SMALL_PNG_PIXELS ? 'pngjs' : 'libvips';
+  if (format === 'png') return 'pngjs';
+  if (format === 'jpeg') return 'jpeg-js';
+  if (format === 'gif' || format === 'tiff') return 'jimp-thread';
+  throw new Error(`No ${decoder} codec for ${format}`);
+}
