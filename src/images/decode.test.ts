@@ -1,9 +1,9 @@
+import { TEST_LIMITS } from '../../test/support/format-fixtures';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Jimp } from 'jimp';
 import { ProblemError, UndecodableImage } from '../errors/errors';
 import { decodeToGray, decodeToRgba } from './decode';
-import { DEFAULT_IMAGE_LIMITS } from './limits';
 
 type Mime = 'image/png' | 'image/jpeg' | 'image/bmp' | 'image/gif' | 'image/tiff';
 
@@ -55,7 +55,7 @@ describe('decodeToGray: formats', () => {
     ['image/jpeg', 0.03],
   ])('decodes %s to gray 0..1 with 0 = black (tolerance %d)', async (mime, tolerance) => {
     const bytes = await encode(makeImage(32, 24, pattern), mime);
-    const img = await decodeToGray(bytes, DEFAULT_IMAGE_LIMITS);
+    const img = await decodeToGray(bytes, TEST_LIMITS);
     expect([img.width, img.height, img.data.length]).toEqual([32, 24, 32 * 24]);
     expect(img.data).toBeInstanceOf(Float32Array);
     // Away from the edges, where JPEG rings.
@@ -72,14 +72,14 @@ describe('decodeToGray: formats', () => {
       [40, 120, 200],
     ];
     const img = makeImage(8 * colours.length, 8, (x) => [...colours[Math.floor(x / 8)]!, 255]);
-    const decoded = await decodeToGray(await encode(img, 'image/png'), DEFAULT_IMAGE_LIMITS);
+    const decoded = await decodeToGray(await encode(img, 'image/png'), TEST_LIMITS);
     colours.forEach(([r, g, b], i) => expect(gray(decoded, i * 8 + 4, 4)).toBeCloseTo((0.299 * r + 0.587 * g + 0.114 * b) / 255, 5));
   });
 
   it('flattens transparency onto white', async () => {
     // Black ink at alpha 0 (invisible), 128 (half) and 255 (opaque); a transparent background.
     const img = makeImage(24, 8, (x) => [0, 0, 0, x < 8 ? 0 : x < 16 ? 128 : 255]);
-    const decoded = await decodeToGray(await encode(img, 'image/png'), DEFAULT_IMAGE_LIMITS);
+    const decoded = await decodeToGray(await encode(img, 'image/png'), TEST_LIMITS);
     expect(gray(decoded, 4, 4)).toBeCloseTo(1, 5);
     expect(gray(decoded, 12, 4)).toBeCloseTo(1 - 128 / 255, 5);
     expect(gray(decoded, 20, 4)).toBeCloseTo(0, 5);
@@ -87,7 +87,7 @@ describe('decodeToGray: formats', () => {
 
   it('flattens a transparent GIF background onto white', async () => {
     const img = makeImage(16, 8, (x) => (x < 8 ? [0, 0, 0, 0] : [0, 0, 0, 255]));
-    const decoded = await decodeToGray(await encode(img, 'image/gif'), DEFAULT_IMAGE_LIMITS);
+    const decoded = await decodeToGray(await encode(img, 'image/gif'), TEST_LIMITS);
     expect(gray(decoded, 3, 3)).toBe(1);
     expect(gray(decoded, 12, 3)).toBe(0);
   });
@@ -119,7 +119,7 @@ describe('decodeToGray: EXIF orientation', () => {
 
   it('turns orientation 6 (camera rotated 90 degrees clockwise) upright: the block goes top-right', async () => {
     const jpeg = withExifOrientation(await encode(stored(), 'image/jpeg'), 6, false);
-    const img = await decodeToGray(jpeg, DEFAULT_IMAGE_LIMITS);
+    const img = await decodeToGray(jpeg, TEST_LIMITS);
     expect([img.width, img.height]).toEqual([20, 40]);
     expect(mean(img, 13, 1, 19, 7)).toBeLessThan(0.1);
     expect(mean(img, 1, 1, 7, 7)).toBeGreaterThan(0.9);
@@ -127,17 +127,17 @@ describe('decodeToGray: EXIF orientation', () => {
 
   it('turns orientation 8 (90 degrees counter-clockwise) upright: the block goes bottom-left', async () => {
     const jpeg = withExifOrientation(await encode(stored(), 'image/jpeg'), 8, true);
-    const img = await decodeToGray(jpeg, DEFAULT_IMAGE_LIMITS);
+    const img = await decodeToGray(jpeg, TEST_LIMITS);
     expect([img.width, img.height]).toEqual([20, 40]);
     expect(mean(img, 1, 33, 7, 39)).toBeLessThan(0.1);
     expect(mean(img, 1, 1, 7, 7)).toBeGreaterThan(0.9);
   });
 
   it('handles orientation 3 (upside down) and ignores orientation 1', async () => {
-    const upsideDown = await decodeToGray(withExifOrientation(await encode(stored(), 'image/jpeg'), 3, true), DEFAULT_IMAGE_LIMITS);
+    const upsideDown = await decodeToGray(withExifOrientation(await encode(stored(), 'image/jpeg'), 3, true), TEST_LIMITS);
     expect([upsideDown.width, upsideDown.height]).toEqual([40, 20]);
     expect(mean(upsideDown, 33, 13, 39, 19)).toBeLessThan(0.1);
-    const upright = await decodeToGray(withExifOrientation(await encode(stored(), 'image/jpeg'), 1, true), DEFAULT_IMAGE_LIMITS);
+    const upright = await decodeToGray(withExifOrientation(await encode(stored(), 'image/jpeg'), 1, true), TEST_LIMITS);
     expect(mean(upright, 1, 1, 7, 7)).toBeLessThan(0.1);
   });
 });
@@ -150,15 +150,15 @@ describe('decodeToGray: truncated and corrupt files give 400', () => {
 
   it.each<Mime>(['image/png', 'image/jpeg', 'image/bmp', 'image/gif', 'image/tiff'])('%s cut in half', async (mime) => {
     const bytes = await encode(makeImage(64, 48, busy), mime);
-    const err = await decodeToGray(bytes.subarray(0, bytes.length >> 1), DEFAULT_IMAGE_LIMITS).catch((e: unknown) => e);
+    const err = await decodeToGray(bytes.subarray(0, bytes.length >> 1), TEST_LIMITS).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UndecodableImage);
     expect((err as UndecodableImage).status).toBe(400);
   });
 
   it('the first half of a real JPEG photo and of a real PNG', async () => {
     for (const bytes of [firstFixture('.jpg'), firstFixture('.png'), readFileSync(path.join(FIXTURES, 'mnist', '3.png'))]) {
-      await expect(decodeToGray(bytes, DEFAULT_IMAGE_LIMITS)).resolves.toBeDefined();
-      await expect(decodeToGray(bytes.subarray(0, bytes.length >> 1), DEFAULT_IMAGE_LIMITS)).rejects.toBeInstanceOf(UndecodableImage);
+      await expect(decodeToGray(bytes, TEST_LIMITS)).resolves.toBeDefined();
+      await expect(decodeToGray(bytes.subarray(0, bytes.length >> 1), TEST_LIMITS)).rejects.toBeInstanceOf(UndecodableImage);
     }
   });
 
@@ -173,7 +173,7 @@ describe('decodeToGray: truncated and corrupt files give 400', () => {
         const bytes = Buffer.from(original.subarray(0, trial % 4 === 0 ? Math.floor(random() * original.length) : original.length));
         for (let k = 0; k < 1 + (trial % 5); k++) if (bytes.length > 0) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
         try {
-          const img = await decodeToGray(bytes, DEFAULT_IMAGE_LIMITS);
+          const img = await decodeToGray(bytes, TEST_LIMITS);
           expect(img.data.length).toBe(img.width * img.height);
         } catch (err) {
           expect(err).toBeInstanceOf(ProblemError);
@@ -199,7 +199,7 @@ describe('decodeToRgba: random damage to every fixture of test/fixtures/formats'
         const bytes = Buffer.from(original.subarray(0, cut));
         for (let k = 0; k < 1 + (trial % 4) && bytes.length > 0; k++) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
         try {
-          const img = await decodeToRgba(bytes, DEFAULT_IMAGE_LIMITS);
+          const img = await decodeToRgba(bytes, TEST_LIMITS);
           expect(img.data.length).toBe(img.width * img.height * 4);
         } catch (err) {
           if (!(err instanceof ProblemError)) throw new Error(`${name}, trial ${trial}: ${String(err)}`);

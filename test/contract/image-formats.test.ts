@@ -1,3 +1,4 @@
+import { ACCEPTED_TEXT } from '../support/format-fixtures';
 import { ACCEPTED_IMAGE_FORMATS } from '../../src/images';
 import { expectProblem } from '../support/problem';
 import { fixture, useTestService } from '../support/service';
@@ -86,7 +87,7 @@ describe('POST /mnist/classify refuses other formats with 415 naming them and th
   it.each(REFUSED)('%s', async (file, named) => {
     const body = expectProblem(await classify(fixture('formats', file), file), 415);
     expect(body.type).toBe('urn:specserve:problem:unsupported-image');
-    expect(body.detail).toBe(`${named}; send one of: PNG, JPEG, BMP, GIF, TIFF.`);
+    expect(body.detail).toBe(`${named}; send one of: ${ACCEPTED_TEXT}.`);
     expect(body.acceptedFormats).toEqual([...ACCEPTED_IMAGE_FORMATS]);
   });
 });
