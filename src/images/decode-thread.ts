@@ -104,8 +104,9 @@ class DecodeThread {
     }, job.boundMs);
     worker.on('message', onMessage);
     worker.on('error', onError);
-    // A copy the thread owns: the caller's bytes may be a view into a larger buffer.
-    const bytes = job.bytes.slice();
+    // A copy the thread owns (the caller's bytes may be a view into a larger buffer, and a Buffer's
+    // slice() is a view too: a new Uint8Array of them is a copy).
+    const bytes = new Uint8Array(job.bytes);
     worker.postMessage({ codec: job.codec, bytes }, [bytes.buffer]);
   }
 

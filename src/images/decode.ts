@@ -7,7 +7,7 @@ import { decodeWithLibvips, reduceWithLibvips, type ShrinkHint } from './libvips
 import { checkDimensions, type ImageLimits } from './limits';
 import { applyOrientation, type RgbaImage } from './orientation';
 import type { ImageHeader, Probe } from './probe';
-import { probeImage } from './sniff';
+import { checkProbeData, probeImage } from './sniff';
 
 export type { RgbaImage } from './orientation';
 export type { ShrinkHint } from './libvips';
@@ -30,6 +30,7 @@ export async function decodeToRgba(bytes: Uint8Array, limits: ImageLimits, optio
   const probe = probeImage(bytes, decoder);
   const { header } = probe;
   checkDimensions(header.width, header.height, limits);
+  checkProbeData(probe, decoder);
   const codec = codecFor(header.format, header.width * header.height, decoder);
   const label = FORMAT_LABEL[header.format];
   let rgba: RgbaImage;

@@ -48,8 +48,8 @@ export function probeJpeg(b: Uint8Array): Probe {
   if (info.precision !== 8) throw new UnsupportedVariant(`${info.precision}-bit samples`);
   const n = info.components.length;
   if (n !== 1 && n !== 3 && n !== 4) throw new UnsupportedVariant(`${n} colour components`);
-  checkDataCanHold(b, info);
   return {
+    checkData: () => checkDataCanHold(b, info),
     header: { format: 'jpeg', width: info.width, height: info.height, ...orientationOf(info.orientation) },
     decodeJs: (limits) => jimpDecode('jpeg', decoderInput(b, info), decoderOptions(info, limits)),
   };
@@ -63,10 +63,20 @@ export function probeJpeg(b: Uint8Array): Probe {
  * missing is far above this bound and still decodes.
  */
 function checkDataCanHold(b: Uint8Array, info: JpegInfo): void {
+  // No scan at all is no picture (libvips would return a blank grey one).
+  if (!hasScan(b)) throw new HeaderError('there is no image data (no SOS marker)');
   const blocks = Math.ceil(info.width / 8) * Math.ceil(info.height / 8);
   if (b.length * 8 < blocks) {
     throw new HeaderError(`${b.length} bytes cannot hold the ${info.width}x${info.height} image it declares (at least ${Math.ceil(blocks / 8)} bytes)`);
   }
+}
+
+/** Whether a start-of-scan marker (0xFFDA) follows the marker segments. */
+function hasScan(b: Uint8Array): boolean {
+  for (let at = b.indexOf(0xff, 2); at >= 0 && at + 1 < b.length; at = b.indexOf(0xff, at + 1)) {
+    if (b[at + 1] === 0xda) return true;
+  }
+  return false;
 }
 
 /** Walks the marker segments up to the first frame header (SOFn). */

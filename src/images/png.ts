@@ -28,12 +28,15 @@ export function probePng(b: Uint8Array): Probe {
   // Deflate cannot expand data more than about 1032:1, so image data much shorter than that cannot
   // hold the image its header declares: refuse it before any decoder builds (at full size) a mostly
   // blank picture from a few bytes.
-  const stored = idatChunks(b).reduce((n, chunk) => n + chunk.length, 0);
-  if (stored * MAX_DEFLATE_RATIO < inflated) {
-    throw new HeaderError(`${stored} bytes of image data cannot hold the ${width}x${height} image it declares`);
-  }
+  const checkData = () => {
+    const stored = idatChunks(b).reduce((n, chunk) => n + chunk.length, 0);
+    if (stored * MAX_DEFLATE_RATIO < inflated) {
+      throw new HeaderError(`${stored} bytes of image data cannot hold the ${width}x${height} image it declares`);
+    }
+  };
   return {
     header: { format: 'png', width, height },
+    checkData,
     decodeJs: async () => {
       // pngjs bounds the inflated size of a non-interlaced image, but inflates an interlaced one with
       // no limit: a few MB of zeros could inflate to gigabytes. Check that bound first.

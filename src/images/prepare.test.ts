@@ -5,7 +5,7 @@ import { UnsupportedImage } from '../errors/errors';
 import type { ModelMetadata } from '../model-store/metadata';
 import { decodeToGray } from './decode';
 import { mnistDigitInput } from './digit';
-import { ACCEPTED_IMAGE_FORMATS, prepareInput } from './index';
+import { ACCEPTED_IMAGE_FORMATS, DEFAULT_IMAGE_LIMITS, prepareInput } from './index';
 
 const digit = readFileSync(path.join(__dirname, '..', '..', 'test', 'fixtures', 'mnist', '7.png'));
 const MNIST_INPUT: ModelMetadata['input'] = { name: 'image', shape: [28, 28, 1], dtype: 'float32' };
@@ -29,7 +29,7 @@ describe('prepareInput', () => {
   });
 
   it('exports the limits and formats the handlers use', () => {
-    expect(TEST_LIMITS).toEqual({ maxPixels: 40_000_000, minSide: 8 });
-    expect(ACCEPTED_IMAGE_FORMATS).toEqual(['png', 'jpeg', 'bmp', 'gif', 'tiff']);
+    expect(DEFAULT_IMAGE_LIMITS).toEqual({ maxPixels: 40_000_000, minSide: 8 });
+    expect(ACCEPTED_IMAGE_FORMATS).toEqual(['png', 'jpeg', 'webp', 'avif', 'heic', 'gif', 'tiff', 'bmp']);
   });
 });

@@ -25,5 +25,10 @@ export interface ImageHeader {
  */
 export interface Probe {
   header: ImageHeader;
+  /**
+   * Checks, once the header's size has passed the limits, that the file holds enough data for the
+   * image it declares (PNG, JPEG); throws `HeaderError` when it cannot.
+   */
+  checkData?: () => void;
   decodeJs?: (limits: ImageLimits) => Promise<RgbaImage>;
 }

@@ -42,8 +42,17 @@ export function probeImage(bytes: Uint8Array, decoder: ImageDecoderName): Probe 
   if (!acceptedFormats(decoder).includes(format)) {
     throw unsupported(`${FORMAT_LABEL[format]} is not supported by this server's image decoder (${decoder}; IMAGE_DECODER=sharp reads it)`, decoder);
   }
+  return headerErrors(format, decoder, () => PROBES[format](bytes));
+}
+
+/** `probe.checkData`, with the same errors as `probeImage`: to be called once the size passed the limits. */
+export function checkProbeData(probe: Probe, decoder: ImageDecoderName): void {
+  headerErrors(probe.header.format, decoder, () => probe.checkData?.());
+}
+
+function headerErrors<T>(format: AcceptedImageFormat, decoder: ImageDecoderName, read: () => T): T {
   try {
-    return PROBES[format](bytes);
+    return read();
   } catch (err) {
     if (err instanceof HeaderError) {
       throw new UndecodableImage(`The ${FORMAT_LABEL[format]} header is truncated or corrupt: ${err.message}.`);
