@@ -114,6 +114,10 @@ class DecodeThread {
     if (this.worker === undefined) {
       const worker = new Worker(THREAD_CODE, {
         eval: true,
+        // A codec building a runaway JS array (utif2 on a tag claiming 200 million values) runs out
+        // of this heap and ends the thread, instead of taking gigabytes; libheif's WebAssembly memory
+        // is outside it.
+        resourceLimits: { maxOldGenerationSizeMb: 256 },
         workerData: { heicDecode: require.resolve('heic-decode'), jimp: require.resolve('jimp') },
       });
       worker.on('exit', () => this.forget(worker));
