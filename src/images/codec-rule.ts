@@ -25,15 +25,19 @@ export function activeDecoder(limits: Pick<ImageLimits, 'decoder'>): ImageDecode
 }
 
 /**
- * The one rule for which codec decodes an upload, by format, declared pixel count and decoder family.
+ * The one rule for which codec decodes an upload, by format, declared pixel count, decoder family and
+ * (JPEG) colour model.
  * BMP keeps its own decoder on both paths: libvips has no BMP loader (sharp's prebuilt reads BMP
  * only through ImageMagick, which it does not ship). HEIC goes to libheif on both paths: sharp's
  * prebuilt libvips has libheif without an HEVC decoder (it reads AVIF only). WebP and AVIF never
  * reach here on the jimp path (the sniffer refuses them there).
  */
-export function codecFor(format: AcceptedImageFormat, pixels: number, decoder: ImageDecoderName): Codec {
+export function codecFor(format: AcceptedImageFormat, pixels: number, decoder: ImageDecoderName, cmyk = false): Codec {
   if (format === 'bmp') return 'bmp';
   if (format === 'heic') return 'libheif';
+  // libvips converts an untagged CMYK JPEG through a print (SWOP) profile, which moves saturated
+  // colours by up to ~115 levels from what browsers show (a plain inversion, as jpeg-js does).
+  if (format === 'jpeg' && cmyk) return 'jpeg-js';
   if (decoder === 'sharp') return format === 'png' && pixels <= SMALL_PNG_PIXELS ? 'pngjs' : 'libvips';
   if (format === 'png') return 'pngjs';
   if (format === 'jpeg') return 'jpeg-js';

@@ -241,5 +241,5 @@ describe('decodeToRgba: random damage to every fixture of test/fixtures/formats'
       }
     }
     log.mockRestore();
-  });
+  }, 150_000); // on the jimp path, each damaged GIF or TIFF that hangs omggif or utif2 costs a decode bound
 });

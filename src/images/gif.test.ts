@@ -72,21 +72,22 @@ describe('GIF: the first frame only', () => {
 });
 
 describe('GIF canvas and transparency', () => {
-  it('a frame smaller than the logical screen is placed at its offset on a transparent canvas (white)', async () => {
+  it('a frame smaller than the logical screen is placed at its offset on the canvas', async () => {
     const gray = await decodeToGray(fx('6-gif-offset-frame.gif'), ANY_SIZE);
     expect([gray.width, gray.height]).toEqual([48, 40]);
+    // Outside the frame: one colour (omggif: transparent, so white; libvips: the screen's background).
     const at = (x: number, y: number) => gray.data[y * 48 + x];
-    expect([at(9, 20), at(38, 20), at(20, 5), at(20, 34)]).toEqual([1, 1, 1, 1]);
+    expect(new Set([at(9, 20), at(38, 20), at(20, 5), at(20, 34), at(0, 0), at(47, 39)]).size).toBe(1);
     const inside = Float32Array.from({ length: 28 * 28 }, (_, i) => gray.data[(6 + Math.floor(i / 28)) * 48 + 10 + (i % 28)]!);
     expect(grayDiff({ data: inside }, await darkDigit(6))).toBeLessThan(0.01);
   });
 
-  it('a logical screen smaller than its first frame grows to hold it (as browsers show it; omggif: a 400)', async () => {
+  it('a logical screen smaller than its first frame grows to hold it with libvips, as browsers show it (omggif: cut to the screen)', async () => {
     const gif = Buffer.from(fx('9-gif.gif'));
     gif.writeUInt16LE(10, 6);
     gif.writeUInt16LE(10, 8);
     expect(sniffImage(gif, TEST_DECODER)).toEqual({ format: 'gif', width: 28, height: 28 });
-    if (TEST_DECODER === 'jimp') expect(await problem(gif)).toBeInstanceOf(UndecodableImage);
+    if (TEST_DECODER === 'jimp') expect(await decodeToGray(gif, ANY_SIZE)).toMatchObject({ width: 10, height: 10 });
     else expect(grayDiff(await decodeToGray(gif, ANY_SIZE), await darkDigit(9))).toBeLessThan(0.01);
   });
 
@@ -144,7 +145,7 @@ describe('GIF decoding', () => {
       expect(result).toBeInstanceOf(UndecodableImage);
       expect((result as UndecodableImage).detail).toMatch(/not decoded within \d+ ms/);
     } else {
-      expect(result).toMatchObject({ width: 28, height: 28 }); // libvips decodes what it can
+      expect(result).toBeInstanceOf(UndecodableImage); // libvips: "Invalid frame data", at once
     }
     expect(Date.now() - started).toBeLessThan(decodeBoundMs(28 * 28) + 3_000);
   });

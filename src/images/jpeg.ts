@@ -50,7 +50,7 @@ export function probeJpeg(b: Uint8Array): Probe {
   if (n !== 1 && n !== 3 && n !== 4) throw new UnsupportedVariant(`${n} colour components`);
   return {
     checkData: () => checkDataCanHold(b, info),
-    header: { format: 'jpeg', width: info.width, height: info.height, ...orientationOf(info.orientation) },
+    header: { format: 'jpeg', width: info.width, height: info.height, ...(n === 4 ? { cmyk: true } : {}), ...orientationOf(info.orientation) },
     decodeJs: (limits) => jimpDecode('jpeg', decoderInput(b, info), decoderOptions(info, limits)),
   };
 }

@@ -12,6 +12,8 @@ export interface ImageHeader {
    */
   width: number;
   height: number;
+  /** JPEG only: true for 4-component (CMYK, YCCK) data. */
+  cmyk?: boolean;
   /** JPEG (EXIF) and TIFF only: the orientation 2-8 when the stored pixels must be turned to be upright. */
   orientation?: number;
 }
