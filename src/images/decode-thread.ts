@@ -7,12 +7,13 @@ export type ThreadCodec = 'heic' | 'gif' | 'tiff';
 /**
  * The thread's code: plain JavaScript evaluated by the Worker (it only calls libraries), so it runs the
  * same from dist/ and under ts-jest. Module paths are resolved here and passed in: an evaluated
- * worker's require() resolves from the current directory. utif2 prints tile counts with console.log;
- * the thread has nothing else to say, so console.log is silenced there.
+ * worker's require() resolves from the current directory. utif2 prints tile counts with console.log
+ * and libheif prints parse errors with console.error; the thread reports errors in its replies, so
+ * its console is silenced.
  */
 const THREAD_CODE = `
 const { parentPort, workerData } = require('node:worker_threads');
-console.log = () => undefined;
+console.log = console.warn = console.error = () => undefined;
 let heic, jimp;
 const MIME = { gif: 'image/gif', tiff: 'image/tiff' };
 parentPort.on('message', async ({ codec, bytes }) => {
@@ -40,11 +41,11 @@ parentPort.on('message', async ({ codec, bytes }) => {
 export class DecodeTimeout extends Error {}
 
 /**
- * Time bound of one decode, from when its codec starts: 1 s, plus 0.5 ms per 1,000 declared pixels
- * (12 MP: 7 s; a 12 MP HEIC takes 1.3-5 s here, the latter on a loaded machine).
+ * Time bound of one decode, from when its codec starts: 1 s, plus 1 ms per 1,000 declared pixels
+ * (12 MP: 13 s; a 12 MP HEIC takes 1.3-5 s here alone, up to 8 s on a loaded machine).
  */
 export function decodeBoundMs(pixels: number): number {
-  return 1_000 + Math.ceil(pixels / 2_000);
+  return 1_000 + Math.ceil(pixels / 1_000);
 }
 
 /** A decode thread that has been idle this long is stopped, returning the WebAssembly heap it grew. */
