@@ -25,19 +25,27 @@ export function activeDecoder(limits: Pick<ImageLimits, 'decoder'>): ImageDecode
 }
 
 /**
- * The one rule for which codec decodes an upload, by format, declared pixel count, decoder family and
- * (JPEG) colour model.
+ * The one rule for which codec decodes an upload, by format, declared pixel count, decoder family,
+ * and two header facts: a JPEG's colour model, whether a GIF's first frame fills its canvas.
  * BMP keeps its own decoder on both paths: libvips has no BMP loader (sharp's prebuilt reads BMP
  * only through ImageMagick, which it does not ship). HEIC goes to libheif on both paths: sharp's
  * prebuilt libvips has libheif without an HEVC decoder (it reads AVIF only). WebP and AVIF never
  * reach here on the jimp path (the sniffer refuses them there).
  */
-export function codecFor(format: AcceptedImageFormat, pixels: number, decoder: ImageDecoderName, cmyk = false): Codec {
+export function codecFor(
+  format: AcceptedImageFormat,
+  pixels: number,
+  decoder: ImageDecoderName,
+  { cmyk = false, partialFrame = false }: { cmyk?: boolean; partialFrame?: boolean } = {},
+): Codec {
   if (format === 'bmp') return 'bmp';
   if (format === 'heic') return 'libheif';
   // libvips converts an untagged CMYK JPEG through a print (SWOP) profile, which moves saturated
   // colours by up to ~115 levels from what browsers show (a plain inversion, as jpeg-js does).
   if (format === 'jpeg' && cmyk) return 'jpeg-js';
+  // libvips paints a GIF canvas the first frame does not cover with the screen's background
+  // colour; browsers (and omggif) leave it transparent, i.e. white here.
+  if (format === 'gif' && partialFrame) return 'jimp-thread';
   if (decoder === 'sharp') return format === 'png' && pixels <= SMALL_PNG_PIXELS ? 'pngjs' : 'libvips';
   if (format === 'png') return 'pngjs';
   if (format === 'jpeg') return 'jpeg-js';

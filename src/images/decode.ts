@@ -31,7 +31,7 @@ export async function decodeToRgba(bytes: Uint8Array, limits: ImageLimits, optio
   const { header } = probe;
   checkDimensions(header.width, header.height, limits);
   checkProbeData(probe, decoder);
-  const codec = codecFor(header.format, header.width * header.height, decoder, header.cmyk);
+  const codec = codecFor(header.format, header.width * header.height, decoder, header);
   const label = FORMAT_LABEL[header.format];
   let rgba: RgbaImage;
   try {

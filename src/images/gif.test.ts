@@ -75,9 +75,9 @@ describe('GIF canvas and transparency', () => {
   it('a frame smaller than the logical screen is placed at its offset on the canvas', async () => {
     const gray = await decodeToGray(fx('6-gif-offset-frame.gif'), ANY_SIZE);
     expect([gray.width, gray.height]).toEqual([48, 40]);
-    // Outside the frame: one colour (omggif: transparent, so white; libvips: the screen's background).
+    // Outside the frame: transparent, so white (codecFor sends such a GIF to omggif on either path).
     const at = (x: number, y: number) => gray.data[y * 48 + x];
-    expect(new Set([at(9, 20), at(38, 20), at(20, 5), at(20, 34), at(0, 0), at(47, 39)]).size).toBe(1);
+    expect([at(9, 20), at(38, 20), at(20, 5), at(20, 34)]).toEqual([1, 1, 1, 1]);
     const inside = Float32Array.from({ length: 28 * 28 }, (_, i) => gray.data[(6 + Math.floor(i / 28)) * 48 + 10 + (i % 28)]!);
     expect(grayDiff({ data: inside }, await darkDigit(6))).toBeLessThan(0.01);
   });

@@ -32,7 +32,8 @@ interface FirstFrame {
  */
 export function probeGif(b: Uint8Array): Probe {
   const frame = readFirstFrame(b);
-  return { header: { format: 'gif', width: frame.width, height: frame.height } };
+  const partial = frame.x > 0 || frame.y > 0 || frame.frameWidth < frame.width || frame.frameHeight < frame.height;
+  return { header: { format: 'gif', width: frame.width, height: frame.height, ...(partial ? { partialFrame: true } : {}) } };
 }
 
 function readFirstFrame(b: Uint8Array): FirstFrame {

@@ -14,6 +14,8 @@ export interface ImageHeader {
   height: number;
   /** JPEG only: true for 4-component (CMYK, YCCK) data. */
   cmyk?: boolean;
+  /** GIF only: true when the first frame leaves part of the canvas unpainted. */
+  partialFrame?: boolean;
   /** JPEG (EXIF) and TIFF only: the orientation 2-8 when the stored pixels must be turned to be upright. */
   orientation?: number;
 }
