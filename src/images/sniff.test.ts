@@ -212,7 +212,7 @@ describe('every accepted format: the pixel count comes from the header, before a
     ...(TEST_DECODER === 'sharp' ? [['AVIF', heifClaiming(huge, huge, 'avif'), 'avif'] as [string, Buffer, string]] : []),
   ])('%s: 413 from a tiny header, nothing allocated', async (_what, bomb, format) => {
     expect(bomb.length).toBeLessThan(200);
-    expect(sniffImage(bomb, TEST_DECODER)).toEqual({ format, width: huge, height: huge });
+    expect(sniffImage(bomb, TEST_DECODER)).toMatchObject({ format, width: huge, height: huge });
     const before = process.memoryUsage().arrayBuffers;
     const started = Date.now();
     const err = await rejection(bomb);

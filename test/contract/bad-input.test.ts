@@ -1,3 +1,4 @@
+import { TEST_DECODER } from '../support/format-fixtures';
 import { jimpOf, solidImage } from '../support/images';
 import { pngClaiming } from '../support/png-bytes';
 import { expectProblem } from '../support/problem';
@@ -46,11 +47,11 @@ describe('bad uploads to POST /mnist/classify get a problem+json 4xx', () => {
     expect(body.acceptedFormats).toEqual(expect.arrayContaining(['png', 'jpeg']));
   });
 
-  it('a WEBP image: 415 naming the format', async () => {
-    // RIFF....WEBPVP8 header: enough for format detection.
-    const webp = Buffer.concat([Buffer.from('RIFF'), Buffer.from([0x24, 0, 0, 0]), Buffer.from('WEBPVP8 '), Buffer.alloc(40)]);
-    const res = await classify().attach('file', webp, 'digit.webp');
-    expect(expectProblem(res, 415).detail).toMatch(/webp/i);
+  it('a PSD image: 415 naming the format', async () => {
+    // 8BPS header: enough for format detection (WebP, AVIF and HEIC are accepted: photo-formats.test.ts).
+    const psd = Buffer.concat([Buffer.from('8BPS'), Buffer.from([0, 1, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 10, 0, 0, 0, 10, 0, 8, 0, 3])]);
+    const res = await classify().attach('file', psd, 'digit.psd');
+    expect(expectProblem(res, 415).detail).toMatch(/PSD/);
   });
 
   it('a truncated PNG: 400', async () => {
@@ -59,10 +60,11 @@ describe('bad uploads to POST /mnist/classify get a problem+json 4xx', () => {
     expectProblem(res, 400);
   });
 
-  it('a truncated JPEG: 400', async () => {
+  it('a truncated JPEG: classified from what arrived with sharp (failOn none), 400 with jimp', async () => {
     const jpeg = await (await jimpOf(seven())).resize({ w: 200, h: 200 }).getBuffer('image/jpeg');
     const res = await classify().attach('file', jpeg.subarray(0, Math.floor(jpeg.length / 2)), 'cut.jpg');
-    expectProblem(res, 400);
+    if (TEST_DECODER === 'jimp') expectProblem(res, 400);
+    else expect(res.status).toBe(200);
   });
 
   it('a 1x1 image: 422', async () => {
