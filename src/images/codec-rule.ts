@@ -20,6 +20,14 @@ export type Codec = 'libvips' | 'pngjs' | 'jpeg-js' | 'bmp' | 'libheif' | 'jimp-
  */
 export const SMALL_PNG_PIXELS = 200 * 200;
 
+/**
+ * JPEGs up to this many pixels are decoded by jpeg-js even when sharp is on: on the 187 JPEG digits
+ * of test/fixtures/digits-realworld (40-600 px), jpeg-js took 5.4 ms per image and libvips 10.7 ms
+ * (one thread; the machine was shared, load average 12: libvips' hand-offs to its thread pool
+ * suffer most from that). Photos (the 375x500 fixture is 187,500 px) go to libvips.
+ */
+export const SMALL_JPEG_PIXELS = 256 * 256;
+
 /** The decoder family in use: the one configured, else sharp where it loads, else jimp. */
 export function activeDecoder(limits: Pick<ImageLimits, 'decoder'>): ImageDecoderName {
   return limits.decoder ?? (loadSharp() !== undefined ? 'sharp' : 'jimp');
@@ -47,7 +55,11 @@ export function codecFor(
   // libvips paints a GIF canvas the first frame does not cover with the screen's background
   // colour; browsers (and omggif) leave it transparent, i.e. white here.
   if (format === 'gif' && partialFrame) return 'jimp-thread';
-  if (decoder === 'sharp') return format === 'png' && pixels <= SMALL_PNG_PIXELS ? 'pngjs' : 'libvips';
+  if (decoder === 'sharp') {
+    if (format === 'png' && pixels <= SMALL_PNG_PIXELS) return 'pngjs';
+    if (format === 'jpeg' && pixels <= SMALL_JPEG_PIXELS) return 'jpeg-js';
+    return 'libvips';
+  }
   if (format === 'png') return 'pngjs';
   if (format === 'jpeg') return 'jpeg-js';
   if (format === 'gif' || format === 'tiff') return 'jimp-thread';
