@@ -42,7 +42,7 @@ export interface Service {
 export async function openService(config: Config, specFile = SPEC_FILE, handlersDir = HANDLERS_DIR): Promise<Service> {
   const spec = loadSpec(specFile);
   const operations = resolveOperations(listOperations(spec.document), handlersDir);
-  const imageLimits = { ...DEFAULT_IMAGE_LIMITS, maxPixels: config.maxImagePixels };
+  const imageLimits = { ...DEFAULT_IMAGE_LIMITS, maxPixels: config.maxImagePixels, decoder: config.imageDecoder };
   const pool = await WorkerPool.start({ size: config.workers, backend: config.backend, imageLimits, requestTimeoutMs: config.requestTimeoutMs });
   const models = new ModelManager(config.modelStore, (stored) => pool.load(stored, readModelConfig(stored.configDir ?? path.dirname(stored.dir)).batching), {
     download: config.download,

@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       maxUploadBytes: 10 * 1024 * 1024,
       maxInflightBytes: 256 * 1024 * 1024,
       maxImagePixels: 40_000_000,
+      imageDecoder: undefined,
       backend: undefined,
       maxBatchInstances: 1000,
       pollSeconds: 5,
@@ -43,6 +44,7 @@ describe('loadConfig', () => {
       MAX_UPLOAD_BYTES: '1000',
       MAX_INFLIGHT_BYTES: '50000',
       MAX_IMAGE_PIXELS: '5000',
+      IMAGE_DECODER: 'jimp',
       TFJS_BACKEND: 'cpu',
       MODEL_POLL_SECONDS: '0',
       MAX_BATCH_INSTANCES: '64',
@@ -71,6 +73,7 @@ describe('loadConfig', () => {
       maxUploadBytes: 1000,
       maxInflightBytes: 50_000,
       maxImagePixels: 5000,
+      imageDecoder: 'jimp',
       backend: 'cpu',
       maxBatchInstances: 64,
       pollSeconds: 0,
@@ -111,6 +114,11 @@ describe('loadConfig', () => {
   it('checks KERAS_MAX_WEIGHTS_BYTES (read by the Keras reader in every thread) at start-up', () => {
     expect(() => loadConfig({ KERAS_MAX_WEIGHTS_BYTES: '1GB' })).toThrow(/KERAS_MAX_WEIGHTS_BYTES="1GB": expected a whole number of bytes/);
     expect(() => loadConfig({ KERAS_MAX_WEIGHTS_BYTES: '2000000000' })).not.toThrow();
+  });
+
+  it('refuses an IMAGE_DECODER it does not know, naming the choices', () => {
+    expect(() => loadConfig({ IMAGE_DECODER: 'imagemagick' })).toThrow(/IMAGE_DECODER="imagemagick": expected one of sharp, jimp/);
+    expect(loadConfig({ IMAGE_DECODER: 'sharp' }).imageDecoder).toBe('sharp');
   });
 
   it('refuses a port out of range and a fractional size', () => {

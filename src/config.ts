@@ -5,6 +5,8 @@ import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log';
 import { parseKerasMaxWeightsBytes } from './model-store/keras/limits';
 import { MODEL_NAME } from './model-store/repository';
 import { DEFAULT_MODEL_STORE } from './paths';
+import { IMAGE_DECODERS, type ImageDecoderName } from './images/formats';
+import { loadSharp } from './images/sharp-loader';
 
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -28,6 +30,8 @@ export interface Config {
   /** Most bytes of request bodies held in memory at once; a request over it gets 503 unread. */
   maxInflightBytes: number;
   maxImagePixels: number;
+  /** IMAGE_DECODER: `sharp` (libvips) or `jimp` (pure JS); undefined: sharp where it loads, else jimp. */
+  imageDecoder: ImageDecoderName | undefined;
   /** Undefined: the best backend that loads (tfjs-node, else wasm). */
   backend: BackendName | undefined;
   /** Most examples one TF Serving / KServe request may carry; more is 413. */
@@ -218,6 +222,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxUploadBytes: integer('MAX_UPLOAD_BYTES', 10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
     maxInflightBytes: integer('MAX_INFLIGHT_BYTES', 256 * 1024 * 1024, 1, 64 * 1024 * 1024 * 1024),
     maxImagePixels: integer('MAX_IMAGE_PIXELS', 40_000_000, 64, 1_000_000_000),
+    imageDecoder: oneOf('IMAGE_DECODER', IMAGE_DECODERS, undefined),
     backend,
     maxBatchInstances: integer('MAX_BATCH_INSTANCES', 1000, 1, 1_000_000),
     pollSeconds: integer('MODEL_POLL_SECONDS', 5, 0, 86_400),
@@ -241,6 +246,9 @@ export function loadConfig(env: Env = process.env): Config {
 
   // Asking to protect /metrics with no key to protect it with is a mistake, not a request to leave it open.
   if (config.auth.metricsAuth && config.auth.apiKeys.length === 0) problems.push('METRICS_AUTH=true needs API_KEYS or API_KEYS_FILE');
+  if (config.imageDecoder === 'sharp' && loadSharp() === undefined) {
+    problems.push('IMAGE_DECODER=sharp: sharp (libvips) does not load on this platform; unset it or set IMAGE_DECODER=jimp');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -1,6 +1,6 @@
 import { UndecodableImage, UnsupportedImage } from '../errors/errors';
 import { decodeToGray, decodeToRgba } from './decode';
-import { ANY_SIZE, darkDigit, fx, grayDiff, problem } from '../../test/support/format-fixtures';
+import { ANY_SIZE, darkDigit, fx, grayDiff, problem, ACCEPTED_TEXT } from '../../test/support/format-fixtures';
 
 
 
@@ -138,6 +138,6 @@ describe('BMP damage and unsupported variants', () => {
     const b = bmp({ width: 8, height: 8, bits: 0, compression, pixels: [0xff, 0xd8, 0xff, 0xd9] });
     const err = await problem(b);
     expect(err).toBeInstanceOf(UnsupportedImage);
-    expect((err as UnsupportedImage).detail).toBe(`BMP with ${what} is not supported; send one of: PNG, JPEG, BMP, GIF, TIFF.`);
+    expect((err as UnsupportedImage).detail).toBe(`BMP with ${what} is not supported; send one of: ${ACCEPTED_TEXT}.`);
   });
 });

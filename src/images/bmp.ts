@@ -43,7 +43,7 @@ export function probeBmp(b: Uint8Array): Probe {
   const info = readBmpInfo(b);
   return {
     header: { format: 'bmp', width: info.width, height: info.height },
-    decode: async () => decodeBmp(b, info),
+    decodeJs: async () => decodeBmp(b, info),
   };
 }
 

@@ -1,3 +1,4 @@
+import { TEST_LIMITS } from '../../test/support/format-fixtures';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Jimp, PNGFilterType } from 'jimp';
@@ -5,13 +6,12 @@ import { UnusableImage } from '../errors/errors';
 import { decodeToGray } from './decode';
 import { mnistDigitInput } from './digit';
 import type { GrayImage } from './gray';
-import { DEFAULT_IMAGE_LIMITS } from './limits';
 
 const FIXTURES = path.join(__dirname, '..', '..', 'test', 'fixtures');
 const MNIST_FILES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'mnist-1001'];
 
 async function mnist(name: string): Promise<GrayImage> {
-  return decodeToGray(readFileSync(path.join(FIXTURES, 'mnist', `${name}.png`)), DEFAULT_IMAGE_LIMITS);
+  return decodeToGray(readFileSync(path.join(FIXTURES, 'mnist', `${name}.png`)), TEST_LIMITS);
 }
 
 function meanAbsDiff(a: Float32Array, b: Float32Array): number {
@@ -84,7 +84,7 @@ function paint(digit: GrayImage, scene: Scene, random = lcg(1)): InstanceType<ty
 async function throughRecipe(img: InstanceType<typeof Jimp>, as: 'png' | 'jpeg' = 'png'): Promise<Float32Array> {
   // No PNG row filters: pngjs's filter search is slow inside Jest's VM and irrelevant here.
   const bytes = as === 'png' ? await img.getBuffer('image/png', { filterType: PNGFilterType.NONE }) : await img.getBuffer('image/jpeg', { quality: 90 });
-  return mnistDigitInput(await decodeToGray(bytes, DEFAULT_IMAGE_LIMITS));
+  return mnistDigitInput(await decodeToGray(bytes, TEST_LIMITS));
 }
 
 describe('mnistDigitInput', () => {
@@ -195,7 +195,7 @@ describe('mnistDigitInput', () => {
       .filter((_, i) => i % 23 === 0);
     expect(files.length).toBeGreaterThanOrEqual(10);
     for (const file of files) {
-      const out = mnistDigitInput(await decodeToGray(readFileSync(path.join(dir, file)), DEFAULT_IMAGE_LIMITS));
+      const out = mnistDigitInput(await decodeToGray(readFileSync(path.join(dir, file)), TEST_LIMITS));
       const [cx, cy] = centreOfMass(out);
       expect([file, Math.abs(cx - 14) < 0.3 && Math.abs(cy - 14) < 0.3]).toEqual([file, true]);
       // Background black, strokes solid, the border (outside MNIST's 20x20 box) nearly empty.

@@ -20,7 +20,7 @@ const MNIST_CENTRE = 14;
  * the digit is fitted into 20x20 anyway, and 400 px keeps strokes of a digit that fills a third of
  * the picture several pixels wide while bounding the cost of the steps after it.
  */
-const WORK_SIDE = 400;
+export const WORK_SIDE = 400;
 
 /**
  * The MNIST preprocessing applied to any picture of one digit: 784 values, 28x28 row-major, 0..1,

@@ -1,6 +1,4 @@
 import { HeaderError, need, positive, u16le, u8 } from './binary';
-import { lzwDecode } from './gif-lzw';
-import type { RgbaImage } from './orientation';
 import type { Probe } from './probe';
 
 const EXTENSION = 0x21;
@@ -28,18 +26,14 @@ interface FirstFrame {
 }
 
 /**
- * GIF: the first frame only, placed on a transparent canvas the size of the logical screen
- * (transparent pixels are later flattened onto white), which is what a still of an animation shows.
- * Decoded here: jimp's GIF codec (omggif) does decode frame 0 only, but it loops forever on some
- * damaged LZW data, and it refuses a whole file for a damaged later frame or an extension it does not
- * know. Later frames are never read.
+ * GIF header: the canvas the first frame is drawn on (the logical screen, grown to hold the frame).
+ * Decoded by libvips (first frame) or, on the jimp path, by jimp's omggif in a decode thread with a
+ * time bound, because omggif loops forever on some damaged LZW data (decode-thread.ts).
  */
 export function probeGif(b: Uint8Array): Probe {
   const frame = readFirstFrame(b);
-  return {
-    header: { format: 'gif', width: frame.width, height: frame.height },
-    decode: async () => decodeFirstFrame(b, frame),
-  };
+  const partial = frame.x > 0 || frame.y > 0 || frame.frameWidth < frame.width || frame.frameHeight < frame.height;
+  return { header: { format: 'gif', width: frame.width, height: frame.height, ...(partial ? { partialFrame: true } : {}) } };
 }
 
 function readFirstFrame(b: Uint8Array): FirstFrame {
@@ -98,51 +92,4 @@ function skipSubBlocks(b: Uint8Array, at: number): number {
     if (size === 0) return at;
     need(b, at, 'end of a data block');
   }
-}
-
-/** The data sub-blocks from `at` joined; a frame cut short throws (400). */
-function joinSubBlocks(b: Uint8Array, at: number): Uint8Array {
-  const end = skipSubBlocks(b, at);
-  const out = new Uint8Array(end - at);
-  let n = 0;
-  for (let p = at; b[p]! !== 0; p += 1 + b[p]!) {
-    out.set(b.subarray(p + 1, p + 1 + b[p]!), n);
-    n += b[p]!;
-  }
-  return out.subarray(0, n);
-}
-
-function decodeFirstFrame(b: Uint8Array, f: FirstFrame): RgbaImage {
-  if (f.palette.length === 0) throw new Error('the frame has no colour table');
-  const indices = new Uint8Array(f.frameWidth * f.frameHeight);
-  const decoded = lzwDecode(joinSubBlocks(b, f.dataAt + 1), u8(b, f.dataAt), indices);
-  if (decoded < indices.length) throw new Error(`the frame's data ends after ${decoded} of its ${indices.length} pixels`);
-
-  const data = new Uint8Array(f.width * f.height * 4); // transparent where the frame does not paint
-  const colours = f.palette.length / 3;
-  const rows = f.interlaced ? interlacedRows(f.frameHeight) : Array.from({ length: f.frameHeight }, (_, i) => i);
-  rows.forEach((row, i) => {
-    for (let x = 0; x < f.frameWidth; x++) {
-      const index = indices[i * f.frameWidth + x]!;
-      if (index === f.transparentIndex) continue;
-      const p = ((f.y + row) * f.width + f.x + x) * 4;
-      if (index < colours) data.set(f.palette.subarray(index * 3, index * 3 + 3), p); // else black, as browsers show it
-      data[p + 3] = 255;
-    }
-  });
-  return { width: f.width, height: f.height, data };
-}
-
-/** The canvas row of each stored row of an interlaced frame: rows 0, 8, 16..., then 4, 12..., 2, 6..., 1, 3... */
-function interlacedRows(height: number): number[] {
-  const rows: number[] = [];
-  for (const [start, step] of [
-    [0, 8],
-    [4, 8],
-    [2, 4],
-    [1, 2],
-  ] as const) {
-    for (let y = start; y < height; y += step) rows.push(y);
-  }
-  return rows;
 }

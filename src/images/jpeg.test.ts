@@ -1,3 +1,4 @@
+import { TEST_DECODER, ACCEPTED_TEXT } from '../../test/support/format-fixtures';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { UnsupportedImage } from '../errors/errors';
@@ -10,7 +11,7 @@ import { sniffImage } from './sniff';
 // Fixtures: test/fixtures/formats/, made by scripts/make-format-fixtures.sh (see SOURCES.md there).
 const FIXTURES = path.join(__dirname, '..', '..', 'test', 'fixtures');
 const fx = (name: string) => readFileSync(path.join(FIXTURES, 'formats', name));
-const ANY_SIZE = { maxPixels: 40_000_000, minSide: 1 };
+const ANY_SIZE = { maxPixels: 40_000_000, minSide: 1, decoder: TEST_DECODER };
 
 /** The colour chart: 8x8 patches, left to right. */
 const PATCHES: [number, number, number][] = [
@@ -156,7 +157,7 @@ describe('JPEG coding variants', () => {
   ])('refuses %s with 415 naming it', async (variant, bytes) => {
     const err = await decodeToGray(bytes, ANY_SIZE).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnsupportedImage);
-    expect((err as UnsupportedImage).detail).toBe(`JPEG with ${variant} is not supported; send one of: PNG, JPEG, BMP, GIF, TIFF.`);
+    expect((err as UnsupportedImage).detail).toBe(`JPEG with ${variant} is not supported; send one of: ${ACCEPTED_TEXT}.`);
   });
 });
 
@@ -172,7 +173,7 @@ describe('JPEG EXIF orientation: all eight', () => {
 
   it.each([2, 3, 4, 5, 6, 7, 8])('orientation %i: stored turned, decoded upright', async (o) => {
     const jpeg = fx(`7-jpeg-exif-${o}.jpg`);
-    expect(sniffImage(jpeg).orientation).toBe(o);
+    expect(sniffImage(jpeg, TEST_DECODER).orientation).toBe(o);
     const reference = await upright();
     expect(grayDiff(await decodeToGray(jpeg, ANY_SIZE), reference)).toBeLessThan(0.02);
     // Not a test of nothing: the pixels as stored are far from upright.
@@ -180,6 +181,6 @@ describe('JPEG EXIF orientation: all eight', () => {
   });
 
   it('orientation 1 is upright as stored', async () => {
-    expect(sniffImage(fx('7-jpeg-exif-1.jpg')).orientation).toBeUndefined();
+    expect(sniffImage(fx('7-jpeg-exif-1.jpg'), TEST_DECODER).orientation).toBeUndefined();
   });
 });

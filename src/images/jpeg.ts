@@ -49,9 +49,34 @@ export function probeJpeg(b: Uint8Array): Probe {
   const n = info.components.length;
   if (n !== 1 && n !== 3 && n !== 4) throw new UnsupportedVariant(`${n} colour components`);
   return {
-    header: { format: 'jpeg', width: info.width, height: info.height, ...orientationOf(info.orientation) },
-    decode: (limits) => jimpDecode('jpeg', decoderInput(b, info), decoderOptions(info, limits)),
+    checkData: () => checkDataCanHold(b, info),
+    header: { format: 'jpeg', width: info.width, height: info.height, ...(n === 4 ? { cmyk: true } : {}), ...orientationOf(info.orientation) },
+    decodeJs: (limits) => jimpDecode('jpeg', decoderInput(b, info), decoderOptions(info, limits)),
   };
+}
+
+/**
+ * Every 8x8 block of a JPEG costs at least one bit of entropy-coded data (its DC difference, in
+ * baseline and progressive alike), so a file shorter than one bit per luma block cannot hold the
+ * image its header declares: a few hundred bytes declaring 6000x6000 are refused here, in
+ * microseconds, instead of having a decoder allocate and fill 36 MP. A photo with only its tail
+ * missing is far above this bound and still decodes.
+ */
+function checkDataCanHold(b: Uint8Array, info: JpegInfo): void {
+  // No scan at all is no picture (libvips would return a blank grey one).
+  if (!hasScan(b)) throw new HeaderError('there is no image data (no SOS marker)');
+  const blocks = Math.ceil(info.width / 8) * Math.ceil(info.height / 8);
+  if (b.length * 8 < blocks) {
+    throw new HeaderError(`${b.length} bytes cannot hold the ${info.width}x${info.height} image it declares (at least ${Math.ceil(blocks / 8)} bytes)`);
+  }
+}
+
+/** Whether a start-of-scan marker (0xFFDA) follows the marker segments. */
+function hasScan(b: Uint8Array): boolean {
+  for (let at = b.indexOf(0xff, 2); at >= 0 && at + 1 < b.length; at = b.indexOf(0xff, at + 1)) {
+    if (b[at + 1] === 0xda) return true;
+  }
+  return false;
 }
 
 /** Walks the marker segments up to the first frame header (SOFn). */

@@ -1,4 +1,5 @@
 import { ImageTooLarge, UnusableImage } from '../errors/errors';
+import type { ImageDecoderName } from './formats';
 
 /** Bounds an uploaded image must respect before (and to be worth) decoding it. */
 export interface ImageLimits {
@@ -6,6 +7,11 @@ export interface ImageLimits {
   maxPixels: number;
   /** Shortest side, in pixels, worth classifying. */
   minSide: number;
+  /**
+   * Which decoder family reads uploads (IMAGE_DECODER); undefined: sharp where it loads, else jimp.
+   * It travels with the limits because both are what a worker thread needs to know about images.
+   */
+  decoder?: ImageDecoderName;
 }
 
 export const DEFAULT_IMAGE_LIMITS: ImageLimits = Object.freeze({ maxPixels: 40_000_000, minSide: 8 });

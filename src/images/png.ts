@@ -10,8 +10,9 @@ const DEPTHS: Record<number, readonly number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 
 /**
- * PNG via pngjs, which reads every colour type and depth (16-bit samples are scaled to 8 bits,
- * palettes and tRNS become RGBA) and Adam7 interlacing.
+ * PNG header, checked against the image data it comes with. Decoded by libvips, or by pngjs (small
+ * PNGs, and the jimp path: see codec-rule.ts), which reads every colour type and depth (16-bit samples
+ * are scaled to 8 bits, palettes and tRNS become RGBA) and Adam7 interlacing.
  */
 export function probePng(b: Uint8Array): Probe {
   need(b, 33, 'IHDR chunk');
@@ -23,19 +24,22 @@ export function probePng(b: Uint8Array): Probe {
   if (!DEPTHS[colourType!]?.includes(depth!)) throw new HeaderError(`bit depth ${depth} with colour type ${colourType}`);
   if (interlace !== 0 && interlace !== 1) throw new HeaderError(`interlace method ${interlace}`);
   const rowBits = (w: number) => w * CHANNELS[colourType!]! * depth!;
+  const inflated = interlace === 1 ? adam7Bytes(width, height, rowBits) : height * (1 + Math.ceil(rowBits(width) / 8));
+  // Deflate cannot expand data more than about 1032:1, so image data much shorter than that cannot
+  // hold the image its header declares: refuse it before any decoder builds (at full size) a mostly
+  // blank picture from a few bytes.
+  const checkData = () => {
+    const stored = idatChunks(b).reduce((n, chunk) => n + chunk.length, 0);
+    if (stored * MAX_DEFLATE_RATIO < inflated) {
+      throw new HeaderError(`${stored} bytes of image data cannot hold the ${width}x${height} image it declares`);
+    }
+  };
   return {
     header: { format: 'png', width, height },
-    decode: async () => {
+    checkData,
+    decodeJs: async () => {
       // pngjs bounds the inflated size of a non-interlaced image, but inflates an interlaced one with
       // no limit: a few MB of zeros could inflate to gigabytes. Check that bound first.
-      const inflated = interlace === 1 ? adam7Bytes(width, height, rowBits) : height * (1 + Math.ceil(rowBits(width) / 8));
-      // Deflate cannot expand data more than about 1032:1, so image data much shorter than that
-      // cannot hold the image its header declares: refuse it here rather than have pngjs build
-      // (slowly, at full size) a mostly blank picture from a few bytes.
-      const stored = idatChunks(b).reduce((n, chunk) => n + chunk.length, 0);
-      if (stored * MAX_DEFLATE_RATIO < inflated) {
-        throw new Error(`${stored} bytes of image data cannot hold the ${width}x${height} image the header declares (truncated?)`);
-      }
       if (interlace === 1) checkInflatedSize(b, inflated);
       return jimpDecode('png', asBuffer(b));
     },

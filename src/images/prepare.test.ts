@@ -1,3 +1,4 @@
+import { TEST_LIMITS } from '../../test/support/format-fixtures';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { UnsupportedImage } from '../errors/errors';
@@ -12,23 +13,23 @@ const mnistModel: Pick<ModelMetadata, 'input' | 'preprocessing'> = { input: MNIS
 
 describe('prepareInput', () => {
   it('runs the mnist-digit recipe: decode, then the MNIST preprocessing', async () => {
-    const input = await prepareInput(digit, mnistModel, DEFAULT_IMAGE_LIMITS);
+    const input = await prepareInput(digit, mnistModel, TEST_LIMITS);
     expect(input).toBeInstanceOf(Float32Array);
     expect(input).toHaveLength(28 * 28);
-    expect(input).toEqual(mnistDigitInput(await decodeToGray(digit, DEFAULT_IMAGE_LIMITS)));
+    expect(input).toEqual(mnistDigitInput(await decodeToGray(digit, TEST_LIMITS)));
   });
 
   it('passes the typed decoding errors through', async () => {
-    await expect(prepareInput(Buffer.from('not an image'), mnistModel, DEFAULT_IMAGE_LIMITS)).rejects.toBeInstanceOf(UnsupportedImage);
+    await expect(prepareInput(Buffer.from('not an image'), mnistModel, TEST_LIMITS)).rejects.toBeInstanceOf(UnsupportedImage);
   });
 
   it('refuses a recipe it does not know (metadata validation should have caught it)', async () => {
     const unknown = { recipe: 'imagenet-rgb' } as unknown as ModelMetadata['preprocessing'];
-    await expect(prepareInput(digit, { input: MNIST_INPUT, preprocessing: unknown }, DEFAULT_IMAGE_LIMITS)).rejects.toThrow(/Unknown preprocessing recipe .*imagenet-rgb/);
+    await expect(prepareInput(digit, { input: MNIST_INPUT, preprocessing: unknown }, TEST_LIMITS)).rejects.toThrow(/Unknown preprocessing recipe .*imagenet-rgb/);
   });
 
   it('exports the limits and formats the handlers use', () => {
     expect(DEFAULT_IMAGE_LIMITS).toEqual({ maxPixels: 40_000_000, minSide: 8 });
-    expect(ACCEPTED_IMAGE_FORMATS).toEqual(['png', 'jpeg', 'bmp', 'gif', 'tiff']);
+    expect(ACCEPTED_IMAGE_FORMATS).toEqual(['png', 'jpeg', 'webp', 'avif', 'heic', 'gif', 'tiff', 'bmp']);
   });
 });

@@ -1,13 +1,14 @@
 import { HeaderError, UnsupportedVariant, positive, type Reader } from './binary';
 import { orientationOf, validOrientation } from './exif';
 import type { Probe } from './probe';
-import { decodeTiff, type TiffInfo } from './tiff-decode';
 import { readIfd, tagValues, tiffStructure, type Ifd } from './tiff-ifd';
 import { CMYK, JPEG, T } from './tiff-tags';
 
 /**
- * Compressions decoded: none, CCITT RLE/G3/G4 and JPEG (by utif2), LZW, Deflate (two codes) and
- * PackBits (by tiff-strips.ts).
+ * The TIFF variants accepted, on both decoder paths: those utif2 (the jimp path) decodes into the
+ * right pixels. libvips reads more (planar, float, BigTIFF, ...), but a server answers the same
+ * whichever decoder it runs, so the others are refused by name (415) on both.
+ * Compressions: none, CCITT RLE/G3/G4, LZW, Deflate (two codes), PackBits and JPEG.
  */
 const COMPRESSIONS = new Set([1, 2, 3, 4, 5, 7, 8, 32946, 32773]);
 
@@ -33,19 +34,16 @@ const PHOTOMETRIC_NAME: Record<number, string> = {
 };
 
 /**
- * TIFF, first page only, in the variants that decode correctly; the others are refused by name (415)
- * rather than decoded into wrong pixels. Decoding (tiff-decode.ts) is utif2's, made safe; the
- * orientation tag is applied afterwards.
+ * TIFF header: the first page's size and orientation, and its variant checked (see COMPRESSIONS).
+ * Decoded by libvips (first page) or, on the jimp path, by utif2 in a decode thread with a time
+ * bound (decode-thread.ts); the orientation tag is applied afterwards.
  */
 export function probeTiff(b: Uint8Array): Probe {
   const info = readTiffInfo(b);
-  return {
-    header: { format: 'tiff', width: info.width, height: info.height, ...orientationOf(info.orientation) },
-    decode: () => decodeTiff(b, info),
-  };
+  return { header: { format: 'tiff', width: info.width, height: info.height, ...orientationOf(info.orientation) } };
 }
 
-function readTiffInfo(b: Uint8Array): TiffInfo {
+function readTiffInfo(b: Uint8Array): { width: number; height: number; orientation: number } {
   const structure = tiffStructure(b);
   if (structure === undefined) throw new HeaderError('there is no TIFF header');
   const { r, firstIfd } = structure;
@@ -61,16 +59,7 @@ function readTiffInfo(b: Uint8Array): TiffInfo {
   const bits = tag(T.bitsPerSample, [1]);
   checkVariant(b, r, ifd, { compression, photometric, samples, bits });
 
-  return {
-    width,
-    height,
-    compression,
-    photometric,
-    bitsPerPixel: bits[0]! * samples,
-    orientation: validOrientation(tag(T.orientation, [1])[0]),
-    r,
-    ifd,
-  };
+  return { width, height, orientation: validOrientation(tag(T.orientation, [1])[0]) };
 }
 
 function checkVariant(

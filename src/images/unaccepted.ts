@@ -1,28 +1,29 @@
 import { imageSize } from 'image-size';
 import { UnsupportedImage } from '../errors/errors';
-import { ascii, startsWith, u32be } from './binary';
-import { ACCEPTED_IMAGE_FORMATS, FORMAT_LABEL, acceptedFormatsText, type AcceptedImageFormat } from './formats';
+import { ascii, startsWith } from './binary';
+import { isoBrands } from './container';
+import { ACCEPTED_IMAGE_FORMATS, FORMAT_LABEL, acceptedFormats, acceptedFormatsText, type AcceptedImageFormat, type ImageDecoderName } from './formats';
 
 /**
- * A 415 whose detail says what was seen and what to send instead, e.g. "WEBP is not supported; send
- * one of: PNG, JPEG, BMP, GIF, TIFF." The list comes from `ACCEPTED_IMAGE_FORMATS`, as does the
+ * A 415 whose detail says what was seen and what to send instead, e.g. "SVG is not supported; send
+ * one of: PNG, JPEG, ...". The list is what the decoder in use reads (`acceptedFormats`), as is the
  * `acceptedFormats` extension.
  */
-export function unsupported(clause: string): UnsupportedImage {
-  return new UnsupportedImage(`${clause}; send one of: ${acceptedFormatsText()}.`, ACCEPTED_IMAGE_FORMATS);
+export function unsupported(clause: string, decoder: ImageDecoderName): UnsupportedImage {
+  return new UnsupportedImage(`${clause}; send one of: ${acceptedFormatsText(decoder)}.`, acceptedFormats(decoder));
 }
 
 /** A 415 for an accepted format in a variant no decoder here reads, e.g. "JPEG with arithmetic coding (SOF9)". */
-export function unsupportedVariant(format: AcceptedImageFormat, variant: string): UnsupportedImage {
-  return unsupported(`${FORMAT_LABEL[format]} with ${variant} is not supported`);
+export function unsupportedVariant(format: AcceptedImageFormat, variant: string, decoder: ImageDecoderName): UnsupportedImage {
+  return unsupported(`${FORMAT_LABEL[format]} with ${variant} is not supported`, decoder);
 }
 
 /** The 415 for a non-empty upload in no accepted format, naming what it is when that can be told. */
-export function unaccepted(bytes: Uint8Array): UnsupportedImage {
+export function unaccepted(bytes: Uint8Array, decoder: ImageDecoderName): UnsupportedImage {
   const kind = formatName(bytes);
-  if (kind !== undefined) return unsupported(`${kind} is not supported`);
-  if (looksLikeText(bytes)) return unsupported('The upload is text, not an image');
-  return unsupported('The upload is not in a recognised image format');
+  if (kind !== undefined) return unsupported(`${kind} is not supported`, decoder);
+  if (looksLikeText(bytes)) return unsupported('The upload is text, not an image', decoder);
+  return unsupported('The upload is not in a recognised image format', decoder);
 }
 
 function formatName(bytes: Uint8Array): string | undefined {
@@ -35,16 +36,14 @@ function formatName(bytes: Uint8Array): string | undefined {
     type = undefined;
   }
   // image-size is laxer than the sniffer (e.g. any "BM..." is a BMP to it): ignore its accepted names.
-  const accepted: readonly string[] = [...ACCEPTED_IMAGE_FORMATS, 'jpg'];
+  const accepted: readonly string[] = [...ACCEPTED_IMAGE_FORMATS, 'jpg', 'heif'];
   return type !== undefined && !accepted.includes(type) ? type.toUpperCase() : undefined;
 }
 
-const HEIF_BRANDS = new Set(['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'mif1', 'msf1']);
-
 /** Signatures image-size does not name, or names vaguely. */
 function ownSignature(bytes: Uint8Array): string | undefined {
-  if (startsWith(bytes, ascii('RIFF')) && startsWith(bytes, ascii('WEBP'), 8)) return 'WEBP';
-  if (startsWith(bytes, ascii('ftyp'), 4)) return isoMediaKind(bytes);
+  // An ftyp box without an AVIF or HEIF brand (accepted files never get here): a video, e.g. a Live Photo's.
+  if (isoBrands(bytes) !== undefined) return 'A video (MP4/QuickTime)';
   if (startsWith(bytes, ascii('%PDF'))) return 'PDF';
   if (startsWith(bytes, ascii('%!PS'))) return 'PostScript';
   if (startsWith(bytes, ascii('8BPS'))) return 'PSD';
@@ -58,20 +57,6 @@ function ownSignature(bytes: Uint8Array): string | undefined {
   if (/^\s*(<!doctype html|<html)/.test(head)) return 'HTML (a web page, not an image)';
   if (/^\s*<\?xml/.test(head)) return 'XML';
   return undefined;
-}
-
-/**
- * ISO base media files ("ftyp" box): HEIF/HEIC and AVIF images, or a video (a phone's Live Photo
- * sends one). The major brand and the compatible brands both count: some AVIF files have major brand
- * "mif1" and list "avif" only as compatible.
- */
-function isoMediaKind(bytes: Uint8Array): string {
-  const boxEnd = Math.min(bytes.length, Math.max(16, bytes.length >= 4 ? u32be(bytes, 0) : 16), 256);
-  const brands: string[] = [];
-  for (let at = 8; at + 4 <= boxEnd; at += at === 8 ? 8 : 4) brands.push(String.fromCharCode(...bytes.subarray(at, at + 4)));
-  if (brands.some((b) => b === 'avif' || b === 'avis')) return 'AVIF';
-  if (brands.some((b) => HEIF_BRANDS.has(b))) return 'HEIC/HEIF';
-  return 'A video (MP4/QuickTime)';
 }
 
 function looksLikeText(bytes: Uint8Array): boolean {

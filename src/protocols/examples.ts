@@ -15,7 +15,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * One example, in any form a TF Serving request carries it:
  * - a nested list of numbers shaped like the model input (or, for a single-channel input, without
  *   the channel axis: see `exampleShapes`);
- * - `{"b64": "<base64>"}`: encoded image bytes (PNG, JPEG, BMP, GIF, TIFF), to be brought to the
+ * - `{"b64": "<base64>"}`: encoded image bytes (any accepted format), to be brought to the
  *   input by the model's own preprocessing (where the model runs), as an upload would be;
  * - `{"<input name>": <either of the above>}`: the named-input form of rows and of tf.Examples.
  */

@@ -1,12 +1,13 @@
 import { Jimp } from 'jimp';
-import { DEFAULT_IMAGE_LIMITS, decodeToRgba } from '../../src/images';
+import { decodeToRgba } from '../../src/images';
+import { TEST_LIMITS } from './format-fixtures';
 
 /**
  * A Jimp image of an encoded file, decoded by the project's own decoder (Jimp.read would detect
  * the format with a dynamic import() that jest refuses without --experimental-vm-modules).
  */
 export async function jimpOf(bytes: Uint8Array) {
-  const { width, height, data } = await decodeToRgba(bytes, DEFAULT_IMAGE_LIMITS);
+  const { width, height, data } = await decodeToRgba(bytes, TEST_LIMITS);
   // A copy with its own ArrayBuffer: jimp reads the whole underlying buffer, and a small
   // Buffer.from() would hand it Node's shared 8 KiB pool.
   return Jimp.fromBitmap({ width, height, data: Buffer.from(new Uint8Array(data).buffer) });

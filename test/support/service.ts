@@ -18,7 +18,8 @@ export function fixture(...parts: string[]): Buffer {
 const TEST_WORKERS = Number(process.env.TEST_WORKERS ?? 1);
 
 export async function startTestService(overrides: Partial<Config> = {}): Promise<Service & { request: supertest.Agent }> {
-  const service = await startService({ ...loadConfig({}), validateResponses: true, pollSeconds: 0, workers: TEST_WORKERS, ...overrides });
+  // IMAGE_DECODER passes through: CI runs the image suites a second time with IMAGE_DECODER=jimp.
+  const service = await startService({ ...loadConfig({ IMAGE_DECODER: process.env.IMAGE_DECODER }), validateResponses: true, pollSeconds: 0, workers: TEST_WORKERS, ...overrides });
   return { ...service, request: supertest.agent(service.app) };
 }
 
