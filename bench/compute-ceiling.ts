@@ -22,7 +22,7 @@ import * as tf from '@tensorflow/tfjs';
 import { parseBackendName } from '../src/config';
 import { DEFAULT_IMAGE_LIMITS, decodeToGray, prepareInput } from '../src/images';
 import { initBackend } from '../src/inference/backend';
-import { readModelFiles } from '../src/model-store/files';
+import { readLayersModelFiles } from '../src/model-store/files';
 import { DEFAULT_MODEL_STORE, PROJECT_ROOT } from '../src/paths';
 import { stopChild, track } from './lib/children';
 import { envNumber } from './lib/env';
@@ -80,7 +80,7 @@ async function timeMs(seconds: number, fn: () => Promise<unknown>): Promise<numb
 
 export async function measureComputeCeiling(opts: ComputeOptions): Promise<ComputeCeiling> {
   const backend = await initBackend(parseBackendName(process.env.TFJS_BACKEND));
-  const { metadata, artifacts } = await readModelFiles(path.join(DEFAULT_MODEL_STORE, 'mnist', '1'));
+  const { metadata, artifacts } = await readLayersModelFiles(path.join(DEFAULT_MODEL_STORE, 'mnist', '1'));
   const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
   const png = readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'mnist', '7.png'));
 

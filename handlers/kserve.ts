@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { HandlerContext } from './context';
 import { ServiceUnavailable } from '../src/errors/errors';
 import { VersionNotFound } from '../src/inference/manager';
+import { enginePlatform } from '../src/inference/engines/engine';
 import type { Servable } from '../src/inference/servable';
 import { inferOutputs, type InferOutputTensor, type InferRequest, readInferInputs, requestedOutputs } from '../src/protocols/infer';
 import { modelSignature } from '../src/protocols/signature';
@@ -37,7 +38,7 @@ async function modelMetadata({ name, version }: ModelParams, { models }: Handler
       name: servable.name,
       // Every version that can serve, newest first; the protocol writes versions as strings.
       versions: models.availableVersions(name).map(String),
-      platform: 'tensorflowjs',
+      platform: enginePlatform(servable.engine.name),
       inputs: inputs.map((t) => ({ ...t, datatype: 'FP32' })),
       outputs: outputs.map((t) => ({ ...t, datatype: 'FP32' })),
     };

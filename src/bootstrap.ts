@@ -34,8 +34,11 @@ export async function startService(config: Config, specFile = SPEC_FILE, handler
   const spec = loadSpec(specFile);
   const operations = resolveOperations(listOperations(spec.document), handlersDir);
   const imageLimits = { ...DEFAULT_IMAGE_LIMITS, maxPixels: config.maxImagePixels };
-  const pool = await WorkerPool.start({ size: config.workers, backend: config.backend, imageLimits, requestTimeoutMs: config.requestTimeoutMs });
-  const models = new ModelManager(config.modelStore, (stored) => pool.load(stored, readModelConfig(path.dirname(stored.dir)).batching), { download: config.download });
+  const pool = await WorkerPool.start({ size: config.workers, backend: config.backend, imageLimits, requestTimeoutMs: config.requestTimeoutMs, threads: config.intraOpThreads });
+  const models = new ModelManager(config.modelStore, (stored) => {
+    const modelConfig = readModelConfig(path.dirname(stored.dir));
+    return pool.load(stored, modelConfig.batching, modelConfig.engine);
+  }, { download: config.download });
   const close = async (): Promise<void> => {
     models.dispose();
     await pool.close();

@@ -49,7 +49,7 @@ type Live = ReadonlyMap<string, ReadonlyMap<number, Loaded>>;
 
 /** What a version folder looks like now; a failed version is retried only when this changes. */
 function folderSignature(dir: string): string {
-  return ['.', 'model.json', 'metadata.json']
+  return ['.', 'model.json', 'model.onnx', 'metadata.json']
     .map((f) => {
       try {
         return String(statSync(path.join(dir, f)).mtimeMs);

@@ -8,8 +8,10 @@ import { performance } from 'node:perf_hooks';
 import { ProblemError } from '../errors/errors';
 import { log } from '../log';
 import { initBackend } from './backend';
+import { readModelFiles } from '../model-store/files';
+import { planVersion } from './engines/plan';
 import { type LocalServable, loadLocalServable } from './local-servable';
-import type { FromWorker, ItemResult, ToWorker, WorkerInit } from './worker-protocol';
+import { type FromWorker, type ItemResult, type ToWorker, transferable, type WorkerInit } from './worker-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('worker-main runs only as a worker thread (started by WorkerPool)');
@@ -66,9 +68,26 @@ let runs: Promise<void> = Promise.resolve();
 
 async function handle(message: ToWorker): Promise<void> {
   switch (message.type) {
+    case 'plan':
+      try {
+        // The TF.js model used for the parity check is freed here whichever engine wins: every
+        // worker, this one included, then loads the version as planned.
+        const planned = await planVersion(await readModelFiles(message.stored.dir), message.stored.dir, message.engine);
+        planned.tfjs?.dispose();
+        const { plan } = planned;
+        if (plan.name === 'onnx' && typeof plan.graph.model !== 'string') {
+          const { view, buffer } = transferable(plan.graph.model);
+          send({ type: 'planned', key: message.key, plan: { ...plan, graph: { ...plan.graph, model: view } } }, [buffer]);
+        } else {
+          send({ type: 'planned', key: message.key, plan });
+        }
+      } catch (e) {
+        send({ type: 'load-failed', key: message.key, error: (e as Error).message });
+      }
+      return;
     case 'load':
       try {
-        servables.set(message.key, await loadLocalServable(message.stored, init.imageLimits));
+        servables.set(message.key, await loadLocalServable(message.stored, init.imageLimits, { plan: message.plan, threads: init.threads }));
         send({ type: 'loaded', key: message.key });
       } catch (e) {
         send({ type: 'load-failed', key: message.key, error: (e as Error).message });

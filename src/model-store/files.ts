@@ -1,13 +1,20 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { type ModelMetadata, parseMetadata } from './metadata';
+import { inspectOnnx, type OnnxGraphInfo } from './onnx-file';
 
-/** One version's files, read and checked, ready to hand to TensorFlow.js. */
-export interface ModelFiles {
-  metadata: ModelMetadata;
-  artifacts: tf.io.ModelArtifacts;
-}
+/**
+ * One version's files, read and checked: a TF.js layers model (model.json + weight shards, as
+ * artifacts TensorFlow.js loads from memory) or an ONNX graph (model.onnx, checked as untrusted).
+ */
+export type ModelFiles =
+  | { format: 'tfjs-layers'; metadata: ModelMetadata; artifacts: tf.io.ModelArtifacts }
+  | { format: 'onnx'; metadata: ModelMetadata; file: string; onnx: Uint8Array; graph: OnnxGraphInfo };
+
+/** The model file of each format, as it must be named in a version folder. */
+export const MODEL_FILES = { 'tfjs-layers': 'model.json', onnx: 'model.onnx' } as const;
 
 interface ModelJson {
   modelTopology?: object;
@@ -38,11 +45,32 @@ export async function readModelMetadata(dir: string): Promise<ModelMetadata> {
 }
 
 /**
- * Reads `model.json`, its weight shards and `metadata.json` from a version folder. TF.js's own
- * file:// loader needs tfjs-node; reading the files here works on every backend.
+ * Reads a version folder: `metadata.json` and either `model.onnx` or `model.json` with its
+ * weight shards. Both present is refused (which one was meant is not the server's guess).
  */
 export async function readModelFiles(dir: string): Promise<ModelFiles> {
   const metadata = await readModelMetadata(dir);
+  const onnxFile = path.join(dir, MODEL_FILES.onnx);
+  const hasOnnx = existsSync(onnxFile);
+  if (hasOnnx && existsSync(path.join(dir, MODEL_FILES['tfjs-layers']))) throw new Error(`${dir}: holds both model.onnx and model.json; keep one model per version folder`);
+  if (hasOnnx) {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(onnxFile);
+    } catch (e) {
+      throw new Error(`${onnxFile}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    const onnx = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return { format: 'onnx', metadata, file: onnxFile, onnx, graph: inspectOnnx(onnx, onnxFile) };
+  }
+  return { format: 'tfjs-layers', metadata, artifacts: await readLayersArtifacts(dir) };
+}
+
+/**
+ * Reads `model.json` and its weight shards into TF.js artifacts. TF.js's own file:// loader
+ * needs tfjs-node; reading the files here works on every backend.
+ */
+export async function readLayersArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {
 
   const modelFile = path.join(dir, 'model.json');
   const modelJson = (await readJson(modelFile)) as ModelJson;
@@ -70,14 +98,18 @@ export async function readModelFiles(dir: string): Promise<ModelFiles> {
     offset += shard.byteLength;
   }
   return {
-    metadata,
-    artifacts: {
-      modelTopology: modelJson.modelTopology,
-      format: modelJson.format,
-      generatedBy: modelJson.generatedBy,
-      convertedBy: modelJson.convertedBy ?? undefined,
-      weightSpecs,
-      weightData: weightData.buffer,
-    },
+    modelTopology: modelJson.modelTopology,
+    format: modelJson.format,
+    generatedBy: modelJson.generatedBy,
+    convertedBy: modelJson.convertedBy ?? undefined,
+    weightSpecs,
+    weightData: weightData.buffer,
   };
+}
+
+/** A version that must be a TF.js layers model (training from it, tools that run TF.js directly). */
+export async function readLayersModelFiles(dir: string): Promise<{ metadata: ModelMetadata; artifacts: tf.io.ModelArtifacts }> {
+  const files = await readModelFiles(dir);
+  if (files.format !== 'tfjs-layers') throw new Error(`${dir}: holds an ONNX model; this needs a TF.js layers model (model.json + weights)`);
+  return files;
 }
