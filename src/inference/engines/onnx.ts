@@ -47,7 +47,8 @@ export class OnnxModel implements EngineModel {
     const out = outputs[this.graph.outputName]!;
     try {
       if (out.type !== 'float32') throw new Error(`output ${this.graph.outputName} is ${out.type}, not float32`);
-      return (out.data as Float32Array).slice();
+      // A copy in this realm's Float32Array, owning its buffer (rows are transferred).
+      return Float32Array.from(out.data as Float32Array);
     } finally {
       out.dispose();
     }

@@ -64,7 +64,7 @@ export interface Planned {
  * be converted) on TF.js, with the reason. `forced` is config.yaml's `engine:`.
  * Throws, naming the file, when the version cannot serve at all.
  */
-export async function planVersion(files: ModelFiles, dir: string, forced?: EngineName): Promise<Planned> {
+export async function planVersion(files: ModelFiles, dir: string, forced?: EngineName, tolerance = PARITY_TOLERANCE): Promise<Planned> {
   const { metadata } = files;
   if (files.format === 'onnx') {
     if (forced === 'tfjs') throw new Error(`${files.file}: config.yaml says engine: tfjs, but TF.js cannot run an ONNX file`);
@@ -89,7 +89,7 @@ export async function planVersion(files: ModelFiles, dir: string, forced?: Engin
       throw new Error(`${dir}/metadata.json: ${metadata.labels.length} labels (output.kind ${metadata.output.kind}) but the model outputs [${outputShape}]`);
     }
     if (forced === 'tfjs') return { plan: { name: 'tfjs', reason: 'engine: tfjs in config.yaml' }, tfjs };
-    const converted = await convertAndCheck(tfjs, metadata);
+    const converted = await convertAndCheck(tfjs, metadata, tolerance);
     if (typeof converted === 'string') {
       if (forced === 'onnx') throw new Error(`${dir}/model.json: config.yaml says engine: onnx, but ${converted}`);
       return { plan: { name: 'tfjs', reason: converted }, tfjs };
@@ -103,7 +103,7 @@ export async function planVersion(files: ModelFiles, dir: string, forced?: Engin
 }
 
 /** Converts and compares on the probe batch; a string says why TF.js keeps the version. */
-async function convertAndCheck(tfjs: TfjsModel, metadata: ModelMetadata): Promise<{ graph: OnnxGraph; reason: string } | string> {
+async function convertAndCheck(tfjs: TfjsModel, metadata: ModelMetadata, tolerance: number): Promise<{ graph: OnnxGraph; reason: string } | string> {
   let graph: OnnxGraph;
   try {
     const converted = convertLayersModel(tfjs.model);
@@ -124,7 +124,7 @@ async function convertAndCheck(tfjs: TfjsModel, metadata: ModelMetadata): Promis
   } catch (e) {
     return `the converted ONNX graph does not run: ${(e as Error).message.split('\n')[0]}`;
   }
-  if (!(diff <= PARITY_TOLERANCE)) return `the converted ONNX graph differs from TF.js by ${diff.toExponential(2)} on the probe batch (more than ${PARITY_TOLERANCE})`;
+  if (!(diff <= tolerance)) return `the converted ONNX graph differs from TF.js by ${diff.toExponential(2)} on the probe batch (more than ${tolerance})`;
   return { graph, reason: `converted from TF.js layers at load; matches TF.js within ${diff.toExponential(1)} on the probe batch` };
 }
 
