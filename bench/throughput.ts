@@ -84,6 +84,8 @@ interface Target {
   modelConfig?: string;
   /** A program instead of node + script; `{port}` is replaced by the port. */
   command?: string[];
+  /** Env of this server over the bench's (the engine-shape alternatives). */
+  env?: Record<string, string>;
 }
 
 function targets(): Target[] {
@@ -92,6 +94,10 @@ function targets(): Target[] {
     // The same engine with batching off (one input per predict): what batching costs a lone
     // request (c=1) and what it buys under load (c=64).
     { name: 'unbatched', script: path.join(PROJECT_ROOT, 'dist', 'src', 'server.js'), checkDigit: true, modelConfig: 'dynamic_batching: { max_batch_size: 1 }' },
+    // The other way to spend the cores on ONNX Runtime: one worker whose batches use every core
+    // (INTRA_OP_THREADS) instead of one worker per core with one thread each (the default).
+    // Not in the default list: BENCH_SERVERS=specserve,threads compares the two side by side.
+    { name: 'threads', script: path.join(PROJECT_ROOT, 'dist', 'src', 'server.js'), checkDigit: true, env: { WORKERS: '1', INTRA_OP_THREADS: String(os.availableParallelism()) } },
     { name: 'naive', script: path.join(__dirname, 'baselines', 'naive-server.js'), checkDigit: true },
     { name: 'ceiling', script: path.join(__dirname, 'baselines', 'ceiling-server.js'), checkDigit: false },
     {
@@ -116,7 +122,7 @@ function serverEnv(store: string): NodeJS.ProcessEnv {
 }
 
 async function start(target: Target, store: string): Promise<RunningServer> {
-  return startServer({ name: target.name, script: target.script, command: target.command, nodeArgs: NODE_ARGS, env: serverEnv(store), readyPath: '/v2/health/ready', startTimeoutMs: START_TIMEOUT_MS });
+  return startServer({ name: target.name, script: target.script, command: target.command, nodeArgs: NODE_ARGS, env: { ...serverEnv(store), ...target.env }, readyPath: '/v2/health/ready', startTimeoutMs: START_TIMEOUT_MS });
 }
 
 function load(server: RunningServer, target: Target, connections: number, seconds: number) {

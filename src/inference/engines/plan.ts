@@ -134,6 +134,7 @@ function onnxGraphFor(files: Extract<ModelFiles, { format: 'onnx' }>, metadata: 
   const where = `${files.file}`;
   const meta = `${files.file.replace(/model\.onnx$/, 'metadata.json')}`;
   if (input.name !== metadata.input.name) throw new Error(`${meta}: input.name '${metadata.input.name}' does not match the graph's input '${input.name}' (${where})`);
+  if (output.name !== metadata.output.name) throw new Error(`${meta}: output.name '${metadata.output.name}' does not match the graph's output '${output.name}' (${where})`);
   if (input.dims.length !== 4) throw new Error(`${where}: input ${input.name} has ${input.dims.length} dimensions [${input.dims}]; an image model takes [batch, height, width, channels] or [batch, channels, height, width]`);
   const [batch, ...rest] = input.dims as [GraphDim, GraphDim, GraphDim, GraphDim];
   if (typeof batch === 'number' && batch !== 1) throw new Error(`${where}: the batch axis of input ${input.name} is fixed at ${batch}; a free batch axis or 1 is supported`);
