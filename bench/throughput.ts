@@ -104,7 +104,10 @@ function targets(): Target[] {
       name: 'python',
       script: path.join(PYTHON_PEER_DIR, 'server.py'),
       checkDigit: true,
-      command: [systemPython(), '-m', 'gunicorn', '--workers', '2', '--worker-class', 'sync', '--bind', '127.0.0.1:{port}', '--chdir', PYTHON_PEER_DIR, '--log-level', 'warning', 'server:app'],
+      // --preload: PyTorch and the model load before the workers fork, so readiness means both
+      // workers can answer (without it one worker was still importing torch for tens of seconds
+      // on a busy machine while the bench's clock ran).
+      command: [systemPython(), '-m', 'gunicorn', '--preload', '--workers', '2', '--worker-class', 'sync', '--bind', '127.0.0.1:{port}', '--chdir', PYTHON_PEER_DIR, '--log-level', 'warning', 'server:app'],
     },
   ];
   const unknown = SERVERS.filter((s) => !all.some((t) => t.name === s));
