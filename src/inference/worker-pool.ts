@@ -62,8 +62,14 @@ export interface Entry {
   key: string;
   stored: StoredVersion;
   queue: BatchQueue<Job>;
-  /** How every worker loads it (a replacement worker too): decided once, by one worker. */
-  plan: LoadPlan;
+  /**
+   * How every worker loads it: decided once, by one worker. Once every worker has it, a plan
+   * whose graph is bytes is dropped (a model's size kept in the main thread for nothing but a
+   * crash); a replacement worker then plans the version again itself (`replan`).
+   */
+  plan: LoadPlan | undefined;
+  /** config.yaml's `engine:`, for a replacement worker's plan. */
+  engine: EngineName | undefined;
 }
 
 interface Pending {
@@ -130,10 +136,12 @@ class PoolWorker {
     this.thread.postMessage(message, transfer);
   }
 
-  load(entry: Entry): Promise<void> {
+  /** Loads a version as planned; plans it here first when the pool no longer holds the plan. */
+  async load(entry: Entry): Promise<void> {
+    const plan = entry.plan ?? (await this.plan(entry.key, entry.stored, entry.engine));
     return new Promise<void>((resolve, reject) => {
       this.loads.set(entry.key, { resolve, reject });
-      this.post({ type: 'load', key: entry.key, stored: entry.stored, plan: entry.plan });
+      this.post({ type: 'load', key: entry.key, stored: entry.stored, plan });
     });
   }
 
@@ -219,7 +227,7 @@ export class WorkerPool {
     if (!planner) throw new Error(`no inference worker is ready to load ${stored.dir}`);
     const plan = await planner.plan(key, stored, engine);
     log.info('model engine chosen', { model: stored.name, version: stored.version, engine: plan.name, reason: plan.reason });
-    const entry: Entry = { key, stored, queue: new BatchQueue<Job>(policy), plan };
+    const entry: Entry = { key, stored, queue: new BatchQueue<Job>(policy), plan, engine };
     // Registered first: a worker being replaced meanwhile loads it as part of its start.
     this.entries.set(entry.key, entry);
     try {
@@ -228,6 +236,7 @@ export class WorkerPool {
       this.unload(entry.key);
       throw e;
     }
+    if (plan.name === 'onnx' && typeof plan.graph.model !== 'string') entry.plan = undefined;
     return new PooledServable(stored.name, stored.version, metadata, { name: plan.name, reason: plan.reason }, this, entry);
   }
 

@@ -21,14 +21,17 @@ export interface OnnxOptions {
 /** The ONNX engine: onnxruntime-node's CPU execution provider, one session per thread. */
 export class OnnxModel implements EngineModel {
   private readonly size: number;
+  /** What a run needs of the graph; not its bytes, which the session has copied (kept, they would cost a model's size per worker). */
+  private readonly graph: Omit<OnnxGraph, 'model'>;
 
   constructor(
     private readonly session: ort.InferenceSession,
-    private readonly graph: OnnxGraph,
+    { inputName, outputName, layout, fixedBatch }: OnnxGraph,
     /** The metadata's input shape, [height, width, channels] for images. */
     private readonly inputShape: readonly number[],
   ) {
     this.size = inputShape.reduce((a, b) => a * b, 1);
+    this.graph = { inputName, outputName, layout, fixedBatch };
   }
 
   async run(batch: Float32Array, n: number): Promise<Float32Array[]> {
