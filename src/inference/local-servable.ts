@@ -4,8 +4,7 @@ import { IMAGENET_NORMALIZE, type ModelMetadata, outputUnits } from '../model-st
 import type { StoredVersion } from '../model-store/repository';
 import type { EngineChoice, EngineModel, EngineName } from './engines/engine';
 import { loadOnnx } from './engines/onnx';
-import { type LoadPlan, planVersion } from './engines/plan';
-import { loadTfjs } from './engines/tfjs';
+import type { LoadPlan } from './engines/plan';
 import type { ModelInput, Servable } from './servable';
 
 /**
@@ -88,6 +87,8 @@ export async function loadLocalServable(stored: StoredVersion, imageLimits: Imag
   let plan = options.plan;
   let model: EngineModel | undefined;
   if (!plan) {
+    // Loaded on demand: planning and TF.js bring TensorFlow.js (~30 MB per thread) along.
+    const { planVersion } = await import('./engines/plan');
     const planned = await planVersion(files, stored.dir, options.engine);
     plan = planned.plan;
     model = planned.tfjs;
@@ -100,6 +101,7 @@ export async function loadLocalServable(stored: StoredVersion, imageLimits: Imag
         });
       } else {
         if (files.format !== 'tfjs-layers') throw new Error(`${stored.dir}: planned for TF.js but holds an ONNX file`);
+        const { loadTfjs } = await import('./engines/tfjs');
         model = await loadTfjs(files.artifacts, metadata.input.shape);
       }
     }

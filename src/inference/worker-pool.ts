@@ -223,7 +223,9 @@ export class WorkerPool {
     const key = `${stored.name}/${stored.version}#${this.nextKey++}`;
     // One worker decides the engine (for a TF.js model: converts it and checks the ONNX graph
     // against TF.js), so the conversion and its memory are paid once, not in every worker.
-    const planner = this.workers.find((w) => w?.ready);
+    // Worker 0 has TF.js started (see worker-main.ts); another one starts it when it must plan.
+    const ready = this.workers.filter((w) => w?.ready);
+    const planner = ready.find((w) => w.index === 0) ?? ready[0];
     if (!planner) throw new Error(`no inference worker is ready to load ${stored.dir}`);
     const plan = await planner.plan(key, stored, engine);
     log.info('model engine chosen', { model: stored.name, version: stored.version, engine: plan.name, reason: plan.reason });
@@ -295,7 +297,7 @@ export class WorkerPool {
       worker.thread.on('message', (message: FromWorker) => {
         if (message.type === 'ready') {
           started = true;
-          this.chosenBackend ??= message.backend;
+          if (message.backend) this.chosenBackend ??= message.backend;
           void this.loadAll(worker).then(resolve, reject);
         } else if (message.type === 'init-failed') {
           reject(new Error(`Inference worker ${index} could not start: ${message.error}`));

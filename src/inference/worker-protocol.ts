@@ -45,7 +45,8 @@ export interface BatchTimings {
 }
 
 export type FromWorker =
-  | { type: 'ready'; backend: BackendName }
+  /** `backend`: the TF.js backend, if this worker started one (it starts it when first needed). */
+  | { type: 'ready'; backend: BackendName | undefined }
   | { type: 'init-failed'; error: string }
   | { type: 'planned'; key: string; plan: LoadPlan }
   | { type: 'loaded'; key: string }

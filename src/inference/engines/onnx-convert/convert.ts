@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { GraphBuilder } from './graph-builder';
 import { convertLayer, toLayout, type Value } from './layers';
 
