@@ -2,7 +2,7 @@
 # Build stage: compile TypeScript with the dev dependencies.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -15,7 +15,7 @@ RUN npx tsc -p tsconfig.build.json
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production PORT=5000 HOST=0.0.0.0 MODEL_STORE=/app/model-store
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY api ./api
