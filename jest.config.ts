@@ -1,7 +1,7 @@
 import type { Config } from 'jest';
 
 const config: Config = {
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/test/support/jest-environment.js',
   roots: ['<rootDir>/src', '<rootDir>/handlers', '<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {

@@ -7,6 +7,10 @@
  *   unbatched  the same server with mnist's max_batch_size 1 (one predict per input)
  *   naive      bench/baselines/naive-server.ts: express + multer + one predict per request
  *   ceiling    bench/baselines/ceiling-server.ts: node:http answering a constant (HTTP ceiling)
+ *   python     bench/baselines/python-peer/server.py: the seed-style Python server (Flask +
+ *              gunicorn, 2 sync workers, PyTorch 1 thread each, the same CNN and weights);
+ *              skipped with a line saying so when Debian's python3-torch, python3-flask,
+ *              python3-pil, python3-numpy or gunicorn are missing. Not run in CI.
  *
  * First the compute ceiling (bench/compute-ceiling.ts) runs in a child process while the machine
  * is otherwise idle. Then each server is started as a child process on a free port, awaited on
@@ -21,7 +25,7 @@
  *
  * Env: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONCURRENCY (1,16,64),
  * BENCH_ROUNDS (1: every server once; N: N interleaved rounds, ratios are the median over rounds),
- * BENCH_SERVERS (specserve,grpc,unbatched,naive,ceiling), BENCH_OVERLOAD_CONNECTIONS (512; 0 skips),
+ * BENCH_SERVERS (specserve,grpc,unbatched,naive,ceiling,python), BENCH_OVERLOAD_CONNECTIONS (512; 0 skips),
  * BENCH_OVERLOAD_SECONDS (= BENCH_SECONDS), BENCH_OVERLOAD_MAX_QUEUE (64), BENCH_TIMEOUT_SECONDS (10, per request),
  * BENCH_COMPUTE_SECONDS (2 per batch size; 0 skips the compute ceiling), WORKERS (cores, for the
  * compute ceiling and passed to specserve), BENCH_OUT (write the results as JSON there),
@@ -29,6 +33,7 @@
  * When MODEL_STORE is unset, specserve gets a temporary store holding only mnist (a link to
  * model-store/mnist), so that it loads exactly the naive server's model and RSS compares fairly.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,6 +43,7 @@ import { freePort, installExitHooks, killAll, type RunningServer, startServer } 
 import { envIntegers, envNumber, sleep } from './lib/env';
 import { runGrpcLoad } from './lib/grpc-load';
 import { runLoad } from './lib/load';
+import { systemPython } from './lib/python';
 import { multipartFile } from '../test/support/multipart';
 import { formatMachine, formatOverload, formatRatios, formatTable, machineFacts, type Row, summariseRatios } from './lib/report';
 
@@ -54,9 +60,19 @@ const TIMEOUT_SECONDS = envNumber('BENCH_TIMEOUT_SECONDS', 10, 1);
 const START_TIMEOUT_MS = envNumber('BENCH_START_TIMEOUT_SECONDS', 120, 1) * 1000;
 /** Node flags for every server, space-separated: profile with BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-const SERVERS = (process.env.BENCH_SERVERS ?? 'specserve,grpc,unbatched,naive,ceiling').split(',').map((s) => s.trim());
+const SERVERS = (process.env.BENCH_SERVERS ?? 'specserve,grpc,unbatched,naive,ceiling,python').split(',').map((s) => s.trim());
 /** Env that shapes specserve's engine, echoed with the results so a run says what it measured. */
-const SERVER_ENV = /^(WORKERS|MAX_|BATCH|QUEUE|REQUEST_TIMEOUT_MS$|TFJS_BACKEND$|MODEL_STORE$)/;
+const SERVER_ENV = /^(WORKERS|INTRA_OP_THREADS|MAX_|BATCH|QUEUE|REQUEST_TIMEOUT_MS$|TFJS_BACKEND$|MODEL_STORE$)/;
+const PYTHON_PEER_DIR = path.join(PROJECT_ROOT, 'bench', 'baselines', 'python-peer');
+
+/** Why the Python peer cannot run here (a missing Debian package), or undefined when it can. */
+function pythonPeerMissing(): string | undefined {
+  const probe = spawnSync(systemPython(), ['-c', 'import torch, flask, PIL, numpy'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) return `python3 with torch, flask, PIL and numpy is not installed (apt-get install python3-torch python3-flask python3-pil python3-numpy gunicorn): ${(probe.error?.message ?? probe.stderr).trim().split('\n').at(-1)}`;
+  const gunicorn = spawnSync(systemPython(), ['-m', 'gunicorn', '--version'], { encoding: 'utf8' });
+  if (gunicorn.error || gunicorn.status !== 0) return 'gunicorn is not installed (apt-get install gunicorn)';
+  return undefined;
+}
 
 const EXPECTED_DIGIT = 7;
 const PNG = readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'mnist', `${EXPECTED_DIGIT}.png`));
@@ -71,6 +87,10 @@ interface Target {
   modelConfig?: string;
   /** Driven over gRPC (Predict) instead of REST uploads. */
   grpc?: boolean;
+  /** A program instead of node + script; `{port}` is replaced by the port. */
+  command?: string[];
+  /** Env of this server over the bench's (the engine-shape alternatives). */
+  env?: Record<string, string>;
 }
 
 function targets(): Target[] {
@@ -80,17 +100,34 @@ function targets(): Target[] {
     // The same engine with batching off (one input per predict): what batching costs a lone
     // request (c=1) and what it buys under load (c=64).
     { name: 'unbatched', script: path.join(PROJECT_ROOT, 'dist', 'src', 'server.js'), checkDigit: true, modelConfig: 'dynamic_batching: { max_batch_size: 1 }' },
+    // The other way to spend the cores on ONNX Runtime: one worker whose batches use every core
+    // (INTRA_OP_THREADS) instead of one worker per core with one thread each (the default).
+    // Not in the default list: BENCH_SERVERS=specserve,threads compares the two side by side.
+    { name: 'threads', script: path.join(PROJECT_ROOT, 'dist', 'src', 'server.js'), checkDigit: true, env: { WORKERS: '1', INTRA_OP_THREADS: String(os.availableParallelism()) } },
     { name: 'naive', script: path.join(__dirname, 'baselines', 'naive-server.js'), checkDigit: true },
     { name: 'ceiling', script: path.join(__dirname, 'baselines', 'ceiling-server.js'), checkDigit: false },
+    {
+      name: 'python',
+      script: path.join(PYTHON_PEER_DIR, 'server.py'),
+      checkDigit: true,
+      // --preload: PyTorch and the model load before the workers fork, so readiness means both
+      // workers can answer (without it one worker was still importing torch for tens of seconds
+      // on a busy machine while the bench's clock ran).
+      command: [systemPython(), '-m', 'gunicorn', '--preload', '--workers', '2', '--worker-class', 'sync', '--bind', '127.0.0.1:{port}', '--chdir', PYTHON_PEER_DIR, '--log-level', 'warning', 'server:app'],
+    },
   ];
   const unknown = SERVERS.filter((s) => !all.some((t) => t.name === s));
   if (unknown.length > 0) throw new Error(`BENCH_SERVERS: unknown ${unknown.join(', ')}; expected some of ${all.map((t) => t.name).join(', ')}`);
-  return all.filter((t) => SERVERS.includes(t.name));
+  const chosen = all.filter((t) => SERVERS.includes(t.name));
+  const missing = chosen.some((t) => t.name === 'python') ? pythonPeerMissing() : undefined;
+  if (missing) console.error(`python: SKIPPED, the Python peer cannot run here: ${missing}`);
+  return missing ? chosen.filter((t) => t.name !== 'python') : chosen;
 }
 
 function serverEnv(store: string): NodeJS.ProcessEnv {
   // Quiet by default: per-request warnings under overload would cost the server time.
-  return { ...process.env, MODEL_STORE: store, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+  // One BLAS/OpenMP thread per Python worker, as the seed ran it.
+  return { ...process.env, MODEL_STORE: store, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
 }
 
 /** The gRPC port of each running server driven over gRPC. */
@@ -98,8 +135,8 @@ const grpcPorts = new Map<RunningServer, number>();
 
 async function start(target: Target, store: string): Promise<RunningServer> {
   const grpcPort = target.grpc ? await freePort() : 0;
-  const env = { ...serverEnv(store), GRPC_PORT: String(grpcPort) };
-  const server = await startServer({ name: target.name, script: target.script, nodeArgs: NODE_ARGS, env, readyPath: '/v2/health/ready', startTimeoutMs: START_TIMEOUT_MS });
+  const env = { ...serverEnv(store), ...target.env, GRPC_PORT: String(grpcPort) };
+  const server = await startServer({ name: target.name, script: target.script, command: target.command, nodeArgs: NODE_ARGS, env, readyPath: '/v2/health/ready', startTimeoutMs: START_TIMEOUT_MS });
   if (target.grpc) grpcPorts.set(server, grpcPort);
   return server;
 }

@@ -1,19 +1,22 @@
 import type { HandlerContext, UploadedFile } from './context';
 import { BadRequest } from '../src/errors/errors';
 import { labelThresholds, type ModelMetadata, type OutputKind } from '../src/model-store/metadata';
+import { type EngineChoice, enginePlatform } from '../src/inference/engines/engine';
 import { rankClasses } from '../src/protocols/ranking';
 
 export interface ModelSummary extends Omit<ModelMetadata, 'training'> {
   name: string;
   version: number;
+  engine: EngineChoice & { platform: string };
 }
 
 /** GET /models: every model version being served, with what its metadata declares. */
 export async function listModels(_params: Record<string, never>, { models }: HandlerContext): Promise<{ models: ModelSummary[] }> {
   return {
-    models: models.list().map(({ name, version, metadata: { input, output, labels, preprocessing } }) => ({
+    models: models.list().map(({ name, version, engine, metadata: { input, output, labels, preprocessing } }) => ({
       name,
       version,
+      engine: { name: engine.name, platform: enginePlatform(engine.name), reason: engine.reason },
       input,
       output,
       labels,

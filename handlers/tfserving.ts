@@ -3,6 +3,7 @@
  * metadata, :predict and :classify, same paths and JSON shapes. Errors on these routes
  * carry TF Serving's `error` member (added by the app's error exit, by path).
  */
+import { enginePlatform } from '../src/inference/engines/engine';
 import type { HandlerContext } from './context';
 import type { VersionStatus } from '../src/inference/manager';
 import type { Servable } from '../src/inference/servable';
@@ -46,7 +47,11 @@ export const getModelVersionStatus = modelStatus;
 async function modelMetadata({ name, version }: ModelParams, { models }: HandlerContext) {
   return models.withServable({ name, version }, async (servable) => ({
     model_spec: { name: servable.name, signature_name: '', version: String(servable.version) },
-    metadata: { signature_def: { signature_def: { [DEFAULT_SIGNATURE]: tfSignatureDef(servable.metadata) } } },
+    metadata: {
+      // Beside TF Serving's signature: which engine runs this version and why.
+      engine: { name: servable.engine.name, platform: enginePlatform(servable.engine.name), reason: servable.engine.reason },
+      signature_def: { signature_def: { [DEFAULT_SIGNATURE]: tfSignatureDef(servable.metadata) } },
+    },
   }));
 }
 

@@ -43,11 +43,15 @@ export async function openService(config: Config, specFile = SPEC_FILE, handlers
   const spec = loadSpec(specFile);
   const operations = resolveOperations(listOperations(spec.document), handlersDir);
   const imageLimits = { ...DEFAULT_IMAGE_LIMITS, maxPixels: config.maxImagePixels, decoder: config.imageDecoder };
-  const pool = await WorkerPool.start({ size: config.workers, backend: config.backend, imageLimits, requestTimeoutMs: config.requestTimeoutMs });
-  const models = new ModelManager(config.modelStore, (stored) => pool.load(stored, readModelConfig(stored.configDir ?? path.dirname(stored.dir)).batching), {
-    download: config.download,
-    modelName: config.modelName,
-  });
+  const pool = await WorkerPool.start({ size: config.workers, backend: config.backend, imageLimits, requestTimeoutMs: config.requestTimeoutMs, threads: config.intraOpThreads });
+  const models = new ModelManager(
+    config.modelStore,
+    (stored) => {
+      const modelConfig = readModelConfig(stored.configDir ?? path.dirname(stored.dir));
+      return pool.load(stored, modelConfig.batching, modelConfig.engine);
+    },
+    { download: config.download, modelName: config.modelName },
+  );
   const close = async (): Promise<void> => {
     models.dispose();
     await pool.close();

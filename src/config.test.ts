@@ -23,6 +23,8 @@ describe('loadConfig', () => {
       pollSeconds: 5,
       validateResponses: false,
       workers: availableParallelism(),
+      // Workers x ONNX Runtime threads = cores.
+      intraOpThreads: 1,
       requestTimeoutMs: 30_000,
       shutdownGraceMs: 25_000,
       routeModels: { predict: 'imagenet', inference: 'imagenet', scorefile: undefined },
@@ -62,6 +64,7 @@ describe('loadConfig', () => {
       API_KEYS: 'key-one, key-two',
       METRICS_AUTH: 'true',
       CORS_ORIGINS: 'https://app.example.com, http://localhost:3000/',
+      INTRA_OP_THREADS: '2',
     });
     expect(config).toEqual({
       port: 8080,
@@ -79,6 +82,7 @@ describe('loadConfig', () => {
       pollSeconds: 0,
       validateResponses: true,
       workers: 3,
+      intraOpThreads: 2,
       requestTimeoutMs: 0,
       shutdownGraceMs: 1000,
       routeModels: { predict: 'resnet50', inference: 'mobilenet', scorefile: 'scenes' },

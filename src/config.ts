@@ -47,6 +47,8 @@ export interface Config {
   routeModels: { predict: string; inference: string; scorefile: string | undefined };
   /** Inference worker threads (WORKERS; default one per core). */
   workers: number;
+  /** ONNX Runtime intra-op threads per worker (INTRA_OP_THREADS; default cores / workers, at least 1). */
+  intraOpThreads: number;
   /** Deadline of one inference input from the moment it is queued (REQUEST_TIMEOUT_MS); 0: none. */
   requestTimeoutMs: number;
   /** How long SIGTERM/SIGINT waits for accepted requests to finish before closing what remains. */
@@ -212,6 +214,7 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push((e as Error).message);
   }
 
+  const workers = integer('WORKERS', availableParallelism(), 1, 256);
   const config: Config = {
     port: integer('PORT', 5000, 0, 65535),
     grpcPort: integer('GRPC_PORT', 8500, 0, 65535),
@@ -227,7 +230,9 @@ export function loadConfig(env: Env = process.env): Config {
     maxBatchInstances: integer('MAX_BATCH_INSTANCES', 1000, 1, 1_000_000),
     pollSeconds: integer('MODEL_POLL_SECONDS', 5, 0, 86_400),
     validateResponses: flag('VALIDATE_RESPONSES', false),
-    workers: integer('WORKERS', availableParallelism(), 1, 256),
+    workers,
+    // Workers x threads = cores: each worker runs one batch at a time, so more threads would only contend.
+    intraOpThreads: integer('INTRA_OP_THREADS', Math.max(1, Math.floor(availableParallelism() / workers)), 1, 256),
     requestTimeoutMs: integer('REQUEST_TIMEOUT_MS', 30_000, 0, 3_600_000),
     shutdownGraceMs: integer('SHUTDOWN_GRACE_MS', 25_000, 0, 3_600_000),
     routeModels: {

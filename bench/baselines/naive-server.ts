@@ -4,7 +4,7 @@
  * Same route, multipart field (`file`) and 200 JSON shape as specserve's POST /mnist/classify,
  * serving the same model (model-store/mnist/1); GET /v2/health/ready answers 200 once it listens.
  *
- * Deliberate choice: the model files are read with specserve's `readModelFiles`, the backend is
+ * Deliberate choice: the model files are read with specserve's `readLayersModelFiles`, the backend is
  * chosen by specserve's `initBackend` (same TFJS_BACKEND rule), and the image goes through
  * specserve's own MNIST preprocessing (`prepareInput` from src/images, jimp's decoders inside).
  * A hand-written server would preprocess differently (and usually worse); sharing it makes the
@@ -20,7 +20,7 @@ import multer from 'multer';
 import { parseBackendName } from '../../src/config';
 import { DEFAULT_IMAGE_LIMITS, prepareInput } from '../../src/images';
 import { initBackend } from '../../src/inference/backend';
-import { readModelFiles } from '../../src/model-store/files';
+import { readLayersModelFiles } from '../../src/model-store/files';
 import { DEFAULT_MODEL_STORE } from '../../src/paths';
 
 async function main(): Promise<void> {
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const version = Number(path.basename(dir));
 
   const backend = await initBackend(parseBackendName(process.env.TFJS_BACKEND));
-  const { metadata, artifacts } = await readModelFiles(dir);
+  const { metadata, artifacts } = await readLayersModelFiles(dir);
   const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
   const shape = [1, ...metadata.input.shape];
   tf.tidy(() => model.predict(tf.zeros(shape))); // first predict compiles the kernels

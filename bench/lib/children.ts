@@ -99,6 +99,8 @@ export interface ServerSpec {
   name: string;
   /** A compiled .js file run with this node binary. */
   script: string;
+  /** Instead of node + script: a program and its arguments (the Python peer's gunicorn). */
+  command?: string[];
   /** Flags for node itself, before the script (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
   nodeArgs: string[];
   env: NodeJS.ProcessEnv;
@@ -128,7 +130,8 @@ export class ServerStartError extends Error {
 export async function startServer(spec: ServerSpec): Promise<RunningServer> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [...spec.nodeArgs, spec.script], {
+  const [program, ...args] = spec.command ?? [process.execPath, ...spec.nodeArgs, spec.script];
+  const child = spawn(program!, spec.command ? args.map((a) => a.replace('{port}', String(port))) : args, {
     // GRPC_PORT 0 unless the spec names one: a benchmark's servers must not all take 8500.
     env: { GRPC_PORT: '0', ...spec.env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -78,6 +78,10 @@ export interface Ratios {
   grpcOverRestReqPerSecC64?: number;
   /** The same, p50 at c=1. */
   grpcOverRestP50C1?: number;
+  /** The Python peer (Flask + gunicorn + PyTorch): targets are >= 2 at c=16 and c=64, <= 1 for p50 at c=1. */
+  specserveOverPythonReqPerSecC16?: number;
+  specserveOverPythonReqPerSecC64?: number;
+  specserveOverPythonP50C1?: number;
 }
 
 export function ratios(rows: readonly Row[], compute: ComputeCeiling | undefined): Ratios {
@@ -94,6 +98,9 @@ export function ratios(rows: readonly Row[], compute: ComputeCeiling | undefined
     specserveOverComputeCeilingC64: div(s64?.reqPerSec, compute?.ceiling),
     grpcOverRestReqPerSecC64: div(at('grpc', 64)?.reqPerSec, s64?.reqPerSec),
     grpcOverRestP50C1: div(at('grpc', 1)?.p50, at('specserve', 1)?.p50),
+    specserveOverPythonReqPerSecC16: div(at('specserve', 16)?.reqPerSec, at('python', 16)?.reqPerSec),
+    specserveOverPythonReqPerSecC64: div(s64?.reqPerSec, at('python', 64)?.reqPerSec),
+    specserveOverPythonP50C1: div(at('specserve', 1)?.p50, at('python', 1)?.p50),
   };
 }
 
@@ -133,6 +140,9 @@ export function formatRatios({ median: r, min, max, rounds }: RatioSummary): str
     show('specserve / naive req/s at c=64', 'specserveOverNaiveReqPerSecC64'),
     show('specserve p99 / p50 at c=64', 'specserveP99OverP50C64'),
     show('specserve / naive p50 at c=1', 'specserveOverNaiveP50C1'),
+    show('specserve / python req/s at c=16 (target >= 2)', 'specserveOverPythonReqPerSecC16'),
+    show('specserve / python req/s at c=64 (target >= 2)', 'specserveOverPythonReqPerSecC64'),
+    show('specserve / python p50 at c=1 (target <= 1)', 'specserveOverPythonP50C1'),
     show('specserve / unbatched p50 at c=1', 'batchedOverUnbatchedP50C1'),
     show('specserve / unbatched req/s at c=64', 'batchedOverUnbatchedReqPerSecC64'),
     show('specserve / HTTP ceiling req/s at c=64', 'specserveOverCeilingReqPerSecC64'),

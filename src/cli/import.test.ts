@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { decodeToGray, DEFAULT_IMAGE_LIMITS } from '../images';
-import { readModelFiles } from '../model-store/files';
+import { readLayersModelFiles } from '../model-store/files';
 import { kerasFixture } from '../../test/support/keras-files';
 import type { CliIo } from './command';
 import { IMPORT_USAGE } from './import';
@@ -45,7 +45,7 @@ describe('specserve import', () => {
     expect(card).toMatch(/Input: `conv2d_input` \[28, 28, 1\]/);
     expect(card).toContain('| 7 | dense | Dense | 36928 |');
 
-    const { metadata, artifacts } = await readModelFiles(dir);
+    const { metadata, artifacts } = await readLayersModelFiles(dir);
     expect(metadata).toMatchObject({ labels: words, preprocessing: { recipe: 'mnist-digit' }, output: { name: 'softmax', kind: 'softmax' } });
     const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
     const values = new Float32Array(10 * 784);

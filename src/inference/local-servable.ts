@@ -1,36 +1,51 @@
-import * as tf from '@tensorflow/tfjs';
 import { type ImageLimits, prepareInput } from '../images';
-import { type ModelMetadata, outputUnits } from '../model-store/metadata';
 import { readModelFiles } from '../model-store/files';
+import { IMAGENET_NORMALIZE, type ModelMetadata, outputUnits } from '../model-store/metadata';
 import type { StoredVersion } from '../model-store/repository';
+import type { EngineChoice, EngineModel, EngineName } from './engines/engine';
+import { loadOnnx } from './engines/onnx';
+import type { LoadPlan } from './engines/plan';
 import type { ModelInput, Servable } from './servable';
 
 /**
- * A model version loaded into this thread's TensorFlow.js backend. Inside the worker pool each
- * worker holds one per version; tools, benchmarks and tests use it directly.
+ * A model version loaded into this thread by its engine (ONNX Runtime or TensorFlow.js). Inside
+ * the worker pool each worker holds one per version; tools, benchmarks and tests use it directly.
  * Built only by `loadLocalServable`, so one that exists can answer.
  */
 export class LocalServable implements Servable {
   /** Values per input example (product of the input shape). */
   readonly inputSize: number;
+  private readonly normalize: { mean: number[]; std: number[] } | undefined;
 
   constructor(
     readonly name: string,
     readonly version: number,
     readonly metadata: ModelMetadata,
-    private readonly model: tf.LayersModel,
+    private readonly model: EngineModel,
+    readonly engine: EngineChoice,
     private readonly imageLimits: ImageLimits,
   ) {
     this.inputSize = metadata.input.shape.reduce((a, b) => a * b, 1);
+    const { preprocessing } = metadata;
+    this.normalize = preprocessing.recipe === 'resize' ? (preprocessing.normalize === 'imagenet' ? IMAGENET_NORMALIZE : preprocessing.normalize) : undefined;
   }
 
   /** One input -> its input tensor values: an image through the model's preprocessing, a tensor checked for size. */
   async prepare(input: ModelInput): Promise<Float32Array> {
-    if ('image' in input) return prepareInput(input.image, this.metadata, this.imageLimits);
+    if ('image' in input) return this.normalized(await prepareInput(input.image, this.metadata, this.imageLimits));
     if (input.tensor.length !== this.inputSize) {
       throw new Error(`${this.name}:${this.version} expects ${this.inputSize} values per input, got ${input.tensor.length}`);
     }
     return input.tensor;
+  }
+
+  /** metadata.json's per-channel (x - mean) / std, after the recipe's scaling (images only: tensors arrive ready). */
+  private normalized(values: Float32Array): Float32Array {
+    if (!this.normalize) return values;
+    const { mean, std } = this.normalize;
+    const channels = mean.length;
+    for (let i = 0; i < values.length; i++) values[i] = (values[i]! - mean[i % channels]!) / std[i % channels]!;
+    return values;
   }
 
   async predict(inputs: readonly ModelInput[]): Promise<Float32Array[]> {
@@ -39,22 +54,12 @@ export class LocalServable implements Servable {
     return this.run(prepared);
   }
 
-  /** One predict call for a whole batch of prepared inputs; one output row per input. */
+  /** One engine call for a whole batch of prepared inputs; one output row per input. */
   async run(prepared: readonly Float32Array[]): Promise<Float32Array[]> {
     if (prepared.length === 0) return [];
     const batch = new Float32Array(prepared.length * this.inputSize);
     prepared.forEach((input, i) => batch.set(input, i * this.inputSize));
-    const output = tf.tidy(() => {
-      const x = tf.tensor(batch, [prepared.length, ...this.metadata.input.shape], 'float32');
-      return this.model.predict(x) as tf.Tensor;
-    });
-    try {
-      const values = (await output.data()) as Float32Array;
-      const width = values.length / prepared.length;
-      return prepared.map((_, i) => values.slice(i * width, (i + 1) * width));
-    } finally {
-      output.dispose();
-    }
+    return this.model.run(batch, prepared.length);
   }
 
   dispose(): void {
@@ -62,38 +67,54 @@ export class LocalServable implements Servable {
   }
 }
 
-function sameShape(a: readonly (number | null)[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
+export interface LocalLoadOptions {
+  /** config.yaml's `engine:`; by default ONNX where the version can run there. */
+  engine?: EngineName;
+  /** A plan made elsewhere (the pool plans once, in one worker); planned here when absent. */
+  plan?: LoadPlan;
+  /** ONNX Runtime intra-op threads for this thread's session (default 1). */
+  threads?: number;
 }
 
 /**
- * Loads a version folder into this thread's backend, checks that the weights agree with
- * metadata.json (input shape, output units), and warms it up (the first predict compiles
- * kernels) before returning.
+ * Loads a version folder into this thread: plans its engine (see engines/plan.ts) unless given a
+ * plan, loads it there, checks the output width against metadata.json and warms it up (the first
+ * run builds kernels) before returning.
  */
-export async function loadLocalServable(stored: StoredVersion, imageLimits: ImageLimits): Promise<LocalServable> {
-  const { metadata, artifacts } = await readModelFiles(stored.dir);
-  const where = `${stored.dir}`;
-  let model: tf.LayersModel;
-  try {
-    model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
-  } catch (e) {
-    throw new Error(`${where}/model.json: TensorFlow.js cannot load it: ${(e as Error).message}`);
+export async function loadLocalServable(stored: StoredVersion, imageLimits: ImageLimits, options: LocalLoadOptions = {}): Promise<LocalServable> {
+  const files = await readModelFiles(stored.dir);
+  const { metadata } = files;
+  let plan = options.plan;
+  let model: EngineModel | undefined;
+  if (!plan) {
+    // Loaded on demand: planning and TF.js bring TensorFlow.js (~30 MB per thread) along.
+    const { planVersion } = await import('./engines/plan');
+    const planned = await planVersion(files, stored.dir, options.engine);
+    plan = planned.plan;
+    model = planned.tfjs;
   }
   try {
-    const inputShape = model.inputs[0]?.shape.slice(1) ?? [];
-    if (!sameShape(inputShape, metadata.input.shape)) {
-      throw new Error(`${where}/metadata.json: input.shape [${metadata.input.shape}] does not match the model's input [${inputShape}]`);
+    if (!model) {
+      if (plan.name === 'onnx') {
+        model = await loadOnnx(plan.graph, metadata.input.shape, { threads: options.threads ?? 1 }).catch((e: unknown) => {
+          throw new Error(`${stored.dir}: ONNX Runtime cannot load the model: ${(e as Error).message.split('\n')[0]}`);
+        });
+      } else {
+        if (files.format !== 'tfjs-layers') throw new Error(`${stored.dir}: planned for TF.js but holds an ONNX file`);
+        const { loadTfjs } = await import('./engines/tfjs');
+        model = await loadTfjs(files.artifacts, metadata.input.shape);
+      }
     }
-    const outputShape = model.outputs[0]?.shape.slice(1) ?? [];
-    if (!sameShape(outputShape, [outputUnits(metadata)])) {
-      throw new Error(`${where}/metadata.json: ${metadata.labels.length} labels (output.kind ${metadata.output.kind}) but the model outputs [${outputShape}]`);
+    const servable = new LocalServable(stored.name, stored.version, metadata, model, { name: plan.name, reason: plan.reason }, imageLimits);
+    const [row] = await servable.run([new Float32Array(servable.inputSize)]).catch((e: unknown) => {
+      throw new Error(`${stored.dir}: the model fails on a blank input (${plan.name}): ${(e as Error).message.split('\n')[0]}`);
+    });
+    if (row!.length !== outputUnits(metadata)) {
+      throw new Error(`${stored.dir}/metadata.json: ${metadata.labels.length} labels (output.kind ${metadata.output.kind}) but the model outputs ${row!.length} values per input`);
     }
-    const servable = new LocalServable(stored.name, stored.version, metadata, model, imageLimits);
-    await servable.run([new Float32Array(servable.inputSize)]);
     return servable;
   } catch (e) {
-    model.dispose();
+    model?.dispose();
     throw e;
   }
 }

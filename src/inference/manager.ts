@@ -4,7 +4,7 @@ import { ModelNotFound, ProblemError, ServiceUnavailable } from '../errors/error
 import { annotateRequest } from '../api/request-context';
 import { log } from '../log';
 import { DEFAULT_DOWNLOAD_LIMITS, type DownloadLimits } from '../model-store/download';
-import { MODEL_FILES } from '../model-store/files';
+import { MODEL_FILE_NAMES } from '../model-store/files';
 import { type AspiredModel, aspiredVersions, type StoredVersion } from '../model-store/repository';
 import { createSourceSync, type FetchSources, type SourceReport } from '../model-store/source-sync';
 import type { Servable } from './servable';
@@ -52,7 +52,7 @@ type Live = ReadonlyMap<string, ReadonlyMap<number, Loaded>>;
 
 /** What a version folder looks like now; a failed version is retried only when this changes. */
 function folderSignature(dir: string): string {
-  return ['.', ...MODEL_FILES, 'metadata.json']
+  return ['.', ...MODEL_FILE_NAMES, 'metadata.json']
     .map((f) => {
       try {
         return String(statSync(path.join(dir, f)).mtimeMs);

@@ -1,4 +1,5 @@
 import type { ModelMetadata } from '../model-store/metadata';
+import type { EngineChoice } from './engines/engine';
 
 /**
  * One example for a model: numbers already shaped like its input (TF Serving / KServe tensors),
@@ -15,6 +16,8 @@ export interface Servable {
   readonly name: string;
   readonly version: number;
   readonly metadata: ModelMetadata;
+  /** Which engine runs this version, and why. */
+  readonly engine: EngineChoice;
   /**
    * One output row per input, in order. Rejects with the typed error of the first input that
    * cannot be used (an image that does not decode, a wrong size) or of the engine (queue full,

@@ -7,14 +7,27 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { ProblemError } from '../errors/errors';
 import { log } from '../log';
-import { initBackend } from './backend';
+import type { BackendName } from '../config';
+import { readModelFiles } from '../model-store/files';
 import { type LocalServable, loadLocalServable } from './local-servable';
-import type { FromWorker, ItemResult, ToWorker, WorkerInit } from './worker-protocol';
+import { type FromWorker, type ItemResult, type ToWorker, transferable, type WorkerInit } from './worker-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('worker-main runs only as a worker thread (started by WorkerPool)');
 const init = workerData as WorkerInit;
 const servables = new Map<string, LocalServable>();
+
+/**
+ * This thread's TensorFlow.js backend, started once, when first needed. TF.js (~30 MB of code
+ * per thread) is loaded only by a worker that plans a TF.js model (conversion + parity check)
+ * or serves one on TF.js; worker 0 starts it at once, so a backend that cannot start still stops
+ * start-up, and the others stay without it while every version they hold runs on ONNX.
+ */
+let backend: Promise<BackendName> | undefined;
+function ensureBackend(): Promise<BackendName> {
+  backend ??= import('./backend').then(({ initBackend }) => initBackend(init.backend));
+  return backend;
+}
 
 function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
@@ -66,9 +79,29 @@ let runs: Promise<void> = Promise.resolve();
 
 async function handle(message: ToWorker): Promise<void> {
   switch (message.type) {
+    case 'plan':
+      try {
+        // The TF.js model used for the parity check is freed here whichever engine wins: every
+        // worker, this one included, then loads the version as planned.
+        await ensureBackend();
+        const { planVersion } = await import('./engines/plan');
+        const planned = await planVersion(await readModelFiles(message.stored.dir), message.stored.dir, message.engine);
+        planned.tfjs?.dispose();
+        const { plan } = planned;
+        if (plan.name === 'onnx' && typeof plan.graph.model !== 'string') {
+          const { view, buffer } = transferable(plan.graph.model);
+          send({ type: 'planned', key: message.key, plan: { ...plan, graph: { ...plan.graph, model: view } } }, [buffer]);
+        } else {
+          send({ type: 'planned', key: message.key, plan });
+        }
+      } catch (e) {
+        send({ type: 'load-failed', key: message.key, error: (e as Error).message });
+      }
+      return;
     case 'load':
       try {
-        servables.set(message.key, await loadLocalServable(message.stored, init.imageLimits));
+        if (message.plan.name === 'tfjs') await ensureBackend();
+        servables.set(message.key, await loadLocalServable(message.stored, init.imageLimits, { plan: message.plan, threads: init.threads }));
         send({ type: 'loaded', key: message.key });
       } catch (e) {
         send({ type: 'load-failed', key: message.key, error: (e as Error).message });
@@ -88,7 +121,7 @@ async function handle(message: ToWorker): Promise<void> {
 }
 
 
-initBackend(init.backend).then(
+(init.index === 0 ? ensureBackend() : Promise.resolve(undefined)).then(
   (backend) => {
     port.on('message', (message: ToWorker) => {
       handle(message).catch((e: unknown) => {

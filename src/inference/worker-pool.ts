@@ -11,6 +11,8 @@ import type { StoredVersion } from '../model-store/repository';
 import { PROJECT_ROOT } from '../paths';
 import type { BatchPolicy } from '../model-store/model-config';
 import { BatchQueue, QueueFull, type Queued } from './batch-queue';
+import type { EngineChoice, EngineName } from './engines/engine';
+import type { LoadPlan } from './engines/plan';
 import type { ModelInput, Servable } from './servable';
 import { type BatchTimings, type FromWorker, type ItemResult, type ToWorker, transferable, type WorkerInit } from './worker-protocol';
 
@@ -21,6 +23,8 @@ export interface PoolOptions {
   imageLimits: ImageLimits;
   /** Per-input deadline from the moment it is queued (REQUEST_TIMEOUT_MS); 0: none. */
   requestTimeoutMs: number;
+  /** ONNX Runtime intra-op threads per worker (INTRA_OP_THREADS; default 1). */
+  threads?: number;
 }
 
 /** What one finished batch reports to observers (metrics). */
@@ -60,6 +64,14 @@ export interface Entry {
   key: string;
   stored: StoredVersion;
   queue: BatchQueue<Job>;
+  /**
+   * How every worker loads it: decided once, by one worker. Once every worker has it, a plan
+   * whose graph is bytes is dropped (a model's size kept in the main thread for nothing but a
+   * crash); a replacement worker then plans the version again itself (`replan`).
+   */
+  plan: LoadPlan | undefined;
+  /** config.yaml's `engine:`, for a replacement worker's plan. */
+  engine: EngineName | undefined;
 }
 
 interface Pending {
@@ -115,6 +127,7 @@ class PoolWorker {
   readonly sent: SentBatch[] = [];
   readonly loaded = new Set<string>();
   readonly loads = new Map<string, Pending>();
+  readonly plans = new Map<string, { resolve(plan: LoadPlan): void; reject(error: Error): void }>();
 
   constructor(
     readonly index: number,
@@ -125,10 +138,19 @@ class PoolWorker {
     this.thread.postMessage(message, transfer);
   }
 
-  load(entry: Entry): Promise<void> {
+  /** Loads a version as planned; plans it here first when the pool no longer holds the plan. */
+  async load(entry: Entry): Promise<void> {
+    const plan = entry.plan ?? (await this.plan(entry.key, entry.stored, entry.engine));
     return new Promise<void>((resolve, reject) => {
       this.loads.set(entry.key, { resolve, reject });
-      this.post({ type: 'load', key: entry.key, stored: entry.stored });
+      this.post({ type: 'load', key: entry.key, stored: entry.stored, plan });
+    });
+  }
+
+  plan(key: string, stored: StoredVersion, engine: EngineName | undefined): Promise<LoadPlan> {
+    return new Promise<LoadPlan>((resolve, reject) => {
+      this.plans.set(key, { resolve, reject });
+      this.post({ type: 'plan', key, stored, engine });
     });
   }
 }
@@ -198,9 +220,18 @@ export class WorkerPool {
    * Loads a version into every worker (each warms it up) and returns its servable once all
    * have it. A failure in any worker unloads it everywhere and throws that worker's message.
    */
-  async load(stored: StoredVersion, policy: BatchPolicy): Promise<Servable> {
+  async load(stored: StoredVersion, policy: BatchPolicy, engine?: EngineName): Promise<Servable> {
     const metadata = await readModelMetadata(stored.dir);
-    const entry: Entry = { key: `${stored.name}/${stored.version}#${this.nextKey++}`, stored, queue: new BatchQueue<Job>(policy) };
+    const key = `${stored.name}/${stored.version}#${this.nextKey++}`;
+    // One worker decides the engine (for a TF.js model: converts it and checks the ONNX graph
+    // against TF.js), so the conversion and its memory are paid once, not in every worker.
+    // Worker 0 has TF.js started (see worker-main.ts); another one starts it when it must plan.
+    const ready = this.workers.filter((w) => w?.ready);
+    const planner = ready.find((w) => w.index === 0) ?? ready[0];
+    if (!planner) throw new Error(`no inference worker is ready to load ${stored.dir}`);
+    const plan = await planner.plan(key, stored, engine);
+    log.info('model engine chosen', { model: stored.name, version: stored.version, engine: plan.name, reason: plan.reason });
+    const entry: Entry = { key, stored, queue: new BatchQueue<Job>(policy), plan, engine };
     // Registered first: a worker being replaced meanwhile loads it as part of its start.
     this.entries.set(entry.key, entry);
     try {
@@ -209,7 +240,8 @@ export class WorkerPool {
       this.unload(entry.key);
       throw e;
     }
-    return new PooledServable(stored.name, stored.version, metadata, this, entry);
+    if (plan.name === 'onnx' && typeof plan.graph.model !== 'string') entry.plan = undefined;
+    return new PooledServable(stored.name, stored.version, metadata, { name: plan.name, reason: plan.reason }, this, entry);
   }
 
   /** Stops every worker; queued inputs are refused. */
@@ -260,14 +292,14 @@ export class WorkerPool {
 
   /** Starts worker `index`, waits for its backend, loads every registered version into it. */
   private spawn(index: number): Promise<void> {
-    const worker = new PoolWorker(index, startThread({ index, backend: this.options.backend, imageLimits: this.options.imageLimits }));
+    const worker = new PoolWorker(index, startThread({ index, backend: this.options.backend, imageLimits: this.options.imageLimits, threads: this.options.threads ?? 1 }));
     this.workers[index] = worker;
     return new Promise<void>((resolve, reject) => {
       let started = false;
       worker.thread.on('message', (message: FromWorker) => {
         if (message.type === 'ready') {
           started = true;
-          this.chosenBackend ??= message.backend;
+          if (message.backend) this.chosenBackend ??= message.backend;
           void this.loadAll(worker).then(resolve, reject);
         } else if (message.type === 'init-failed') {
           reject(new Error(`Inference worker ${index} could not start: ${message.error}`));
@@ -298,8 +330,20 @@ export class WorkerPool {
 
   private onMessage(worker: PoolWorker, message: FromWorker): void {
     switch (message.type) {
+      case 'planned': {
+        const pending = worker.plans.get(message.key);
+        worker.plans.delete(message.key);
+        pending?.resolve(message.plan);
+        return;
+      }
       case 'loaded':
       case 'load-failed': {
+        const planning = worker.plans.get(message.key);
+        if (planning && message.type === 'load-failed') {
+          worker.plans.delete(message.key);
+          planning.reject(new Error(message.error));
+          return;
+        }
         const pending = worker.loads.get(message.key);
         worker.loads.delete(message.key);
         if (message.type === 'loaded' && this.entries.has(message.key)) worker.loaded.add(message.key);
@@ -320,6 +364,8 @@ export class WorkerPool {
     worker.ready = false;
     for (const pending of worker.loads.values()) pending.resolve(); // its replacement loads them
     worker.loads.clear();
+    for (const pending of worker.plans.values()) pending.reject(new Error(`inference worker ${worker.index} stopped (code ${code}) while loading the model`));
+    worker.plans.clear();
     if (this.closed) return;
     log.error('inference worker stopped; replacing it', { worker: worker.index, code, inFlight: worker.sent.reduce((n, batch) => n + batch.jobs.length, 0) });
     for (const batch of worker.sent.splice(0)) {
@@ -464,6 +510,7 @@ class PooledServable implements Servable {
     readonly name: string,
     readonly version: number,
     readonly metadata: ModelMetadata,
+    readonly engine: EngineChoice,
     private readonly pool: WorkerPool,
     private readonly entry: Entry,
   ) {}

@@ -5,6 +5,8 @@
 import type { BackendName } from '../config';
 import type { ImageLimits } from '../images';
 import type { StoredVersion } from '../model-store/repository';
+import type { EngineName } from './engines/engine';
+import type { LoadPlan } from './engines/plan';
 import type { ModelInput } from './servable';
 
 /** Given to each worker at start (`workerData`). */
@@ -12,10 +14,14 @@ export interface WorkerInit {
   index: number;
   backend: BackendName | undefined;
   imageLimits: ImageLimits;
+  /** ONNX Runtime intra-op threads of each session in this worker. */
+  threads: number;
 }
 
 export type ToWorker =
-  | { type: 'load'; key: string; stored: StoredVersion }
+  /** Decide the version's engine (convert and check a TF.js model); done by one worker per load. */
+  | { type: 'plan'; key: string; stored: StoredVersion; engine: EngineName | undefined }
+  | { type: 'load'; key: string; stored: StoredVersion; plan: LoadPlan }
   | { type: 'unload'; key: string }
   | { type: 'run'; batchId: number; key: string; inputs: ModelInput[] };
 
@@ -39,8 +45,10 @@ export interface BatchTimings {
 }
 
 export type FromWorker =
-  | { type: 'ready'; backend: BackendName }
+  /** `backend`: the TF.js backend, if this worker started one (it starts it when first needed). */
+  | { type: 'ready'; backend: BackendName | undefined }
   | { type: 'init-failed'; error: string }
+  | { type: 'planned'; key: string; plan: LoadPlan }
   | { type: 'loaded'; key: string }
   | { type: 'load-failed'; key: string; error: string }
   | { type: 'result'; batchId: number; results: ItemResult[]; timings: BatchTimings };

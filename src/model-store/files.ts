@@ -4,31 +4,36 @@ import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { KERAS_MODEL_FILES, kerasFileIn, kerasMetadata, kerasModelArtifacts, optionalJson, readKerasFile } from './keras';
 import { type ModelMetadata, parseMetadata } from './metadata';
+import { inspectOnnx, type OnnxGraphInfo } from './onnx-file';
 
 /**
- * The files that make a version folder a model, in the order they are looked for: a TF.js
- * layers model (model.json + shards), else a Keras file (model.keras, model.h5) read directly.
+/**
+ * One version's files, read and checked: a TF.js layers model (model.json + weight shards, or a
+ * Keras file read into the same artifacts, which TensorFlow.js loads from memory) or an ONNX
+ * graph (model.onnx, checked as untrusted).
  */
-export const MODEL_FILES: readonly string[] = ['model.json', ...KERAS_MODEL_FILES];
+export type ModelFiles =
+  | { format: 'tfjs-layers'; metadata: ModelMetadata; artifacts: tf.io.ModelArtifacts }
+  | { format: 'onnx'; metadata: ModelMetadata; file: string; onnx: Uint8Array; graph: OnnxGraphInfo };
+
+/** The model file of each format, as it must be named in a version folder. */
+export const MODEL_FILES = { 'tfjs-layers': 'model.json', onnx: 'model.onnx' } as const;
+
+/** Every file that can make a version folder a model: TF.js, ONNX, then the Keras files read directly. */
+export const MODEL_FILE_NAMES: readonly string[] = [MODEL_FILES['tfjs-layers'], MODEL_FILES.onnx, ...KERAS_MODEL_FILES];
 
 /**
- * The Keras file a version folder serves from, or undefined for a TF.js folder (model.json wins
- * when both are there). A folder with neither is refused here, a SavedModel with what to do.
+ * The Keras file a version folder serves from, or undefined for a TF.js or ONNX folder (model.json
+ * or model.onnx wins when a Keras file is there too). A SavedModel is refused with what to do.
  */
 function kerasFileOf(dir: string): string | undefined {
-  if (existsSync(path.join(dir, 'model.json'))) return undefined;
+  if (existsSync(path.join(dir, MODEL_FILES['tfjs-layers'])) || existsSync(path.join(dir, MODEL_FILES.onnx))) return undefined;
   const keras = kerasFileIn(dir);
   if (keras) return keras;
   if (existsSync(path.join(dir, 'saved_model.pb'))) {
     throw new Error(`${dir}: a TensorFlow SavedModel (saved_model.pb) cannot be served without TensorFlow; in Python save the model as .keras (model.save("model.keras")) and drop that in or run specserve import, or export it to ONNX`);
   }
   return undefined;
-}
-
-/** One version's files, read and checked, ready to hand to TensorFlow.js. */
-export interface ModelFiles {
-  metadata: ModelMetadata;
-  artifacts: tf.io.ModelArtifacts;
 }
 
 interface ModelJson {
@@ -62,19 +67,39 @@ export async function readModelMetadata(dir: string): Promise<ModelMetadata> {
 }
 
 /**
- * Reads `model.json`, its weight shards and `metadata.json` from a version folder. TF.js's own
- * file:// loader needs tfjs-node; reading the files here works on every backend. A Keras version
- * (model.keras / model.h5, metadata.json optional) gives the same artifacts (see keras/).
+ * Reads a version folder: `metadata.json` and either `model.onnx` or `model.json` with its
+ * weight shards (both present is refused: which one was meant is not the server's guess), or a
+ * Keras file (model.keras / model.h5, metadata.json optional), read into layers artifacts.
  */
 export async function readModelFiles(dir: string): Promise<ModelFiles> {
   const keras = kerasFileOf(dir);
   if (keras) {
     const metadataFile = path.join(dir, 'metadata.json');
     const content = await readKerasFile(keras, true);
-    return { metadata: kerasMetadata(content, keras, await optionalJson(metadataFile), metadataFile), artifacts: await kerasModelArtifacts(content, keras) };
+    return { format: 'tfjs-layers', metadata: kerasMetadata(content, keras, await optionalJson(metadataFile), metadataFile), artifacts: await kerasModelArtifacts(content, keras) };
   }
   const metadata = await readModelMetadata(dir);
+  const onnxFile = path.join(dir, MODEL_FILES.onnx);
+  const hasOnnx = existsSync(onnxFile);
+  if (hasOnnx && existsSync(path.join(dir, MODEL_FILES['tfjs-layers']))) throw new Error(`${dir}: holds both model.onnx and model.json; keep one model per version folder`);
+  if (hasOnnx) {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(onnxFile);
+    } catch (e) {
+      throw new Error(`${onnxFile}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    const onnx = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return { format: 'onnx', metadata, file: onnxFile, onnx, graph: inspectOnnx(onnx, onnxFile) };
+  }
+  return { format: 'tfjs-layers', metadata, artifacts: await readLayersArtifacts(dir) };
+}
 
+/**
+ * Reads `model.json` and its weight shards into TF.js artifacts. TF.js's own file:// loader
+ * needs tfjs-node; reading the files here works on every backend.
+ */
+export async function readLayersArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {
   const modelFile = path.join(dir, 'model.json');
   const modelJson = (await readJson(modelFile)) as ModelJson;
   if (typeof modelJson !== 'object' || modelJson === null || !modelJson.modelTopology) {
@@ -101,14 +126,18 @@ export async function readModelFiles(dir: string): Promise<ModelFiles> {
     offset += shard.byteLength;
   }
   return {
-    metadata,
-    artifacts: {
-      modelTopology: modelJson.modelTopology,
-      format: modelJson.format,
-      generatedBy: modelJson.generatedBy,
-      convertedBy: modelJson.convertedBy ?? undefined,
-      weightSpecs,
-      weightData: weightData.buffer,
-    },
+    modelTopology: modelJson.modelTopology,
+    format: modelJson.format,
+    generatedBy: modelJson.generatedBy,
+    convertedBy: modelJson.convertedBy ?? undefined,
+    weightSpecs,
+    weightData: weightData.buffer,
   };
+}
+
+/** A version that must be a TF.js layers model (training from it, tools that run TF.js directly). */
+export async function readLayersModelFiles(dir: string): Promise<{ metadata: ModelMetadata; artifacts: tf.io.ModelArtifacts }> {
+  const files = await readModelFiles(dir);
+  if (files.format !== 'tfjs-layers') throw new Error(`${dir}: holds an ONNX model; this needs a TF.js layers model (model.json + weights)`);
+  return files;
 }

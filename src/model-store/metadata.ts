@@ -7,7 +7,7 @@ import Ajv, { type JSONSchemaType } from 'ajv';
  */
 export interface ModelMetadata {
   /** Input tensor without the batch axis, e.g. [28, 28, 1]. */
-  input: { name: string; shape: number[]; dtype: 'float32' };
+  input: { name: string; shape: number[]; dtype: 'float32'; layout?: InputLayout };
   /** What the output units mean; see `OutputKind`. */
   output: ModelOutput;
   /** One label per output unit, in output order (`binary-sigmoid`: [negative, positive]). */
@@ -19,12 +19,20 @@ export interface ModelMetadata {
 }
 
 /**
+ * How an ONNX graph's input is laid out: `NHWC` (TF.js, Keras, TFLite) or `NCHW` (PyTorch).
+ * `input.shape` is always [height, width, channels] (what images become and what tensor requests
+ * send); the engine reorders for an NCHW graph. Read from the graph when not stated.
+ */
+export type InputLayout = 'NHWC' | 'NCHW';
+
+/**
  * `softmax`: one probability per label, summing to 1 (single-label: rank and take the top).
  * `sigmoid`: one independent probability per label (multi-label: every label at or above its
  * threshold applies). `binary-sigmoid`: a single unit p = P(labels[1]); labels[0] gets 1 - p
- * (a cats-vs-dogs model with one sigmoid unit).
+ * (a cats-vs-dogs model with one sigmoid unit). `logits`: one raw score per label (a PyTorch
+ * classifier without its softmax): ranked through a softmax, raw on the tensor protocols.
  */
-export type OutputKind = 'softmax' | 'sigmoid' | 'binary-sigmoid';
+export type OutputKind = 'softmax' | 'sigmoid' | 'binary-sigmoid' | 'logits';
 
 export interface ModelOutput {
   name: string;
@@ -51,9 +59,18 @@ export function outputUnits({ output, labels }: Pick<ModelMetadata, 'output' | '
  */
 export type Scale = 'unit' | 'symmetric' | 'raw' | 'caffe';
 
+/**
+ * Per-channel normalisation after scaling, (x - mean) / std: `imagenet` is torchvision's preset
+ * (mean [0.485, 0.456, 0.406], std [0.229, 0.224, 0.225], on `unit`-scaled RGB), or any values,
+ * one per channel.
+ */
+export type Normalize = 'imagenet' | { mean: number[]; std: number[] };
+
+export const IMAGENET_NORMALIZE = Object.freeze({ mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+
 export type Preprocessing =
   | { recipe: 'mnist-digit' }
-  | { recipe: 'resize'; resize: 'stretch' | 'center-crop' | 'letterbox'; scale: Scale; invert: 'never' | 'auto' };
+  | { recipe: 'resize'; resize: 'stretch' | 'center-crop' | 'letterbox'; scale: Scale; invert: 'never' | 'auto'; normalize?: Normalize };
 
 const schema: JSONSchemaType<ModelMetadata> = {
   type: 'object',
@@ -66,6 +83,7 @@ const schema: JSONSchemaType<ModelMetadata> = {
         name: { type: 'string', minLength: 1 },
         shape: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 1 },
         dtype: { type: 'string', const: 'float32' },
+        layout: { type: 'string', enum: ['NHWC', 'NCHW'], nullable: true },
       },
     },
     output: {
@@ -74,7 +92,7 @@ const schema: JSONSchemaType<ModelMetadata> = {
       additionalProperties: false,
       properties: {
         name: { type: 'string', minLength: 1 },
-        kind: { type: 'string', enum: ['softmax', 'sigmoid', 'binary-sigmoid'] },
+        kind: { type: 'string', enum: ['softmax', 'sigmoid', 'binary-sigmoid', 'logits'] },
         threshold: {
           oneOf: [
             { type: 'number', minimum: 0, maximum: 1 },
@@ -103,6 +121,20 @@ const schema: JSONSchemaType<ModelMetadata> = {
             resize: { type: 'string', enum: ['stretch', 'center-crop', 'letterbox'] },
             scale: { type: 'string', enum: ['unit', 'symmetric', 'raw', 'caffe'] },
             invert: { type: 'string', enum: ['never', 'auto'] },
+            normalize: {
+              oneOf: [
+                { type: 'string', const: 'imagenet' },
+                {
+                  type: 'object',
+                  required: ['mean', 'std'],
+                  additionalProperties: false,
+                  properties: {
+                    mean: { type: 'array', items: { type: 'number' }, minItems: 1 },
+                    std: { type: 'array', items: { type: 'number', exclusiveMinimum: 0 }, minItems: 1 },
+                  },
+                },
+              ],
+            },
           },
         },
       ],
@@ -132,6 +164,10 @@ function crossFieldProblems({ input, output, labels, preprocessing }: ModelMetad
       problems.push(`/input/shape is [${input.shape}]; the resize recipe needs [height, width, 1 or 3]`);
     } else if (preprocessing.scale === 'caffe' && channels !== 3) {
       problems.push(`/preprocessing/scale caffe needs 3 channels (BGR), input has ${channels}`);
+    }
+    const normalize = preprocessing.normalize === 'imagenet' ? IMAGENET_NORMALIZE : preprocessing.normalize;
+    if (normalize && (normalize.mean.length !== channels || normalize.std.length !== channels)) {
+      problems.push(`/preprocessing/normalize needs one mean and one std per channel (${channels}), got ${normalize.mean.length} and ${normalize.std.length}`);
     }
   }
   return problems;

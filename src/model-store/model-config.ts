@@ -54,6 +54,8 @@ export interface ModelConfig {
   version_policy: VersionPolicy;
   source?: ModelSource;
   batching: BatchPolicy;
+  /** `engine:` forces the engine of every version (`onnx` or `tfjs`); by default ONNX where a version can run there. */
+  engine?: 'onnx' | 'tfjs';
 }
 
 export const DEFAULT_MODEL_CONFIG: ModelConfig = Object.freeze({ version_policy: { latest: 1 }, batching: DEFAULT_BATCH_POLICY });
@@ -78,6 +80,7 @@ interface RawModelConfig {
   version_policy?: { latest?: number; all?: boolean; specific?: number[] };
   source?: { url: string; sha256: string; version?: number };
   dynamic_batching?: { max_batch_size?: number; batch_timeout_ms?: number; max_queue?: number };
+  engine?: 'onnx' | 'tfjs';
 }
 
 const schema: JSONSchemaType<RawModelConfig> = {
@@ -118,13 +121,14 @@ const schema: JSONSchemaType<RawModelConfig> = {
         max_queue: { type: 'integer', minimum: 1, maximum: 1_000_000, nullable: true },
       },
     },
+    engine: { type: 'string', enum: ['onnx', 'tfjs'], nullable: true },
   },
 };
 
 const validate = new Ajv({ allErrors: true }).compile(schema);
 
 const HINT =
-  'version_policy is one of: latest: N, all: true, specific: [versions]; source is {url, sha256, version?}; dynamic_batching is {max_batch_size?, batch_timeout_ms?, max_queue?}';
+  'version_policy is one of: latest: N, all: true, specific: [versions]; source is {url, sha256, version?}; dynamic_batching is {max_batch_size?, batch_timeout_ms?, max_queue?}; engine is onnx or tfjs';
 
 /**
  * What the schema cannot say about a source: the URL's scheme and suffix, the hash's form.
@@ -182,7 +186,8 @@ export function readModelConfig(modelDir: string): ModelConfig {
     batchTimeoutMs: b.batch_timeout_ms ?? DEFAULT_BATCH_POLICY.batchTimeoutMs,
     maxQueue: b.max_queue ?? DEFAULT_BATCH_POLICY.maxQueue,
   };
-  return source ? { version_policy, source, batching } : { version_policy, batching };
+  const config: ModelConfig = source ? { version_policy, source, batching } : { version_policy, batching };
+  return parsed.engine ? { ...config, engine: parsed.engine } : config;
 }
 
 /** The versions a policy wants out of those on disk (TF Serving's version selection). */

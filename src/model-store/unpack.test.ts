@@ -58,9 +58,15 @@ describe('unpackArchive + findModelRoot', () => {
     await expect(unpackArchive(file, into, roomy)).rejects.toThrow(/archive page\.tar\.gz refused/);
   });
 
+  it('finds an ONNX model (model.onnx) inside one top folder', async () => {
+    mkdirSync(path.join(into, 'resnet'));
+    writeFileSync(path.join(into, 'resnet', 'model.onnx'), 'x');
+    expect(await findModelRoot(into)).toBe(path.join(into, 'resnet'));
+  });
+
   it('says what it found when there is no model.json', async () => {
     writeFileSync(path.join(into, 'README'), 'x');
     mkdirSync(path.join(into, 'weights'));
-    await expect(findModelRoot(into)).rejects.toThrow('the archive has no model.json at its top or inside one top folder (it holds: README, weights)');
+    await expect(findModelRoot(into)).rejects.toThrow('the archive has no model.json or model.onnx at its top or inside one top folder (it holds: README, weights)');
   });
 });

@@ -69,16 +69,19 @@ export async function unpackArchive(archive: string, into: string, limits: Unpac
 /** Names that archivers add beside the content (macOS resource forks, dot-files). */
 const isClutter = (name: string) => name.startsWith('.') || name === '__MACOSX';
 
+/** A model file of either format: TF.js layers or ONNX (checked as untrusted when it loads). */
+const hasModel = (names: string[]) => names.includes('model.json') || names.includes('model.onnx');
+
 /**
- * The folder inside an unpacked archive that holds model.json: the top itself, or its one
- * top folder (archives made with `tar czf model.tgz mymodel/` are common).
+ * The folder inside an unpacked archive that holds model.json or model.onnx: the top itself, or
+ * its one top folder (archives made with `tar czf model.tgz mymodel/` are common).
  */
 export async function findModelRoot(dir: string): Promise<string> {
   const names = (await readdir(dir)).filter((n) => !isClutter(n));
-  if (names.includes('model.json')) return dir;
+  if (hasModel(names)) return dir;
   if (names.length === 1 && (await stat(path.join(dir, names[0]!))).isDirectory()) {
     const inner = path.join(dir, names[0]!);
-    if ((await readdir(inner)).includes('model.json')) return inner;
+    if (hasModel(await readdir(inner))) return inner;
   }
-  throw new Error(`the archive has no model.json at its top or inside one top folder (it holds: ${names.slice(0, 10).join(', ') || 'nothing'})`);
+  throw new Error(`the archive has no model.json or model.onnx at its top or inside one top folder (it holds: ${names.slice(0, 10).join(', ') || 'nothing'})`);
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequest } from '../errors/errors';
+import { enginePlatform } from '../inference/engines/engine';
 import type { ModelManager } from '../inference/manager';
 import type { Servable } from '../inference/servable';
 import { type ModelMetadata, outputUnits } from '../model-store/metadata';
@@ -133,7 +134,7 @@ export function inferModelMetadata(models: Pick<ModelManager, 'availableVersions
     name: servable.name,
     // Every version that can serve, newest first; the protocol writes versions as strings.
     versions: models.availableVersions(servable.name).map(String),
-    platform: 'tensorflowjs',
+    platform: enginePlatform(servable.engine.name),
     inputs: inputs.map(tensor),
     outputs: outputs.map(tensor),
   };

@@ -23,7 +23,17 @@ export function labelScores(row: ArrayLike<number>, { output }: OutputMeaning): 
     const p = probability(row[0]);
     return [1 - p, p];
   }
+  if (output.kind === 'logits') return softmax(row);
   return Array.from(row, probability);
+}
+
+/** Raw scores -> probabilities (max subtracted first, so large logits do not overflow). */
+function softmax(row: ArrayLike<number>): number[] {
+  const values = Array.from(row);
+  const max = Math.max(...values);
+  const exps = values.map((v) => Math.exp(v - max));
+  const sum = exps.reduce((a, b) => a + b, 0);
+  return exps.map((e) => probability(e / sum));
 }
 
 /** An output row -> every label with its score, best first (ties keep label order). */

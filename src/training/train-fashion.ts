@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { readModelFiles } from '../model-store/files';
+import { readLayersModelFiles } from '../model-store/files';
 import type { ModelMetadata } from '../model-store/metadata';
 import type { AugmentOptions } from './augment';
 import { logResult, runCli, saveAndLog, startBackend } from './cli-run';
@@ -325,7 +325,7 @@ export async function main(argv: string[]): Promise<void> {
   let model: tf.LayersModel;
   let previousStages: TrainingStage[] = [];
   if (cli.init) {
-    const { artifacts, metadata } = await readModelFiles(cli.init);
+    const { artifacts, metadata } = await readLayersModelFiles(cli.init);
     model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
     previousStages = stagesOf(metadata);
     console.log(`continuing from ${cli.init} (${previousStages.length} earlier stage(s))`);

@@ -6,7 +6,7 @@ import { parseMetadata } from '../model-store/metadata';
 import { augmentDigit } from './augment';
 import { loadMnistSplit } from './mnist-data';
 import { mulberry32 } from './prng';
-import { readModelFiles } from '../model-store/files';
+import { readLayersModelFiles } from '../model-store/files';
 import { artifactsToFiles, MAX_SHARD_BYTES, saveModel } from './save-model';
 import {
   buildMetadata,
@@ -124,7 +124,7 @@ describe('training and saving', () => {
     expect(meta.input).toEqual({ name: 'image', shape: [28, 28, 1], dtype: 'float32' });
     expect(meta.labels).toHaveLength(10);
 
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory((await readModelFiles(dir)).artifacts));
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory((await readLayersModelFiles(dir)).artifacts));
     // Layer names are kept; SymbolicTensor names (loaded.inputs[0].name) get a _N suffix when
     // the same name was already used in this process, so consumers should match on these.
     expect(loaded.inputNames).toEqual([meta.input.name]);

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_IMAGE_LIMITS, prepareInput } from '../images';
-import { readModelFiles } from '../model-store/files';
+import { readLayersModelFiles } from '../model-store/files';
 import { parseMetadata, type ModelMetadata } from '../model-store/metadata';
 import { selectTrainingBackend } from './backend';
 import { CANVAS, labelVector, makeCompositeSpecs, renderComposite } from './composite-digits';
@@ -188,7 +188,7 @@ describe('training a tiny multi-label model', () => {
     expect(meta.preprocessing).toEqual({ recipe: 'resize', resize: 'stretch', scale: 'unit', invert: 'auto' });
     expect(meta.training).toMatchObject({ loss: 'binaryCrossentropy', backend: 'wasm', epochs: 1, test: { images: 16 } });
 
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory((await readModelFiles(dir)).artifacts));
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory((await readLayersModelFiles(dir)).artifacts));
     expect(loaded.inputNames).toEqual(['image']);
     expect(loaded.outputNames).toEqual(['scores']);
     expect(loaded.outputs[0]!.shape).toEqual([null, 10]);

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { readModelFiles } from '../model-store/files';
+import { readLayersModelFiles } from '../model-store/files';
 import type { ModelMetadata } from '../model-store/metadata';
 import { MODEL_NAME } from '../model-store/repository';
 import { ConfigError } from './data/yaml-config';
@@ -58,7 +58,7 @@ export async function loadBaseModel(ref: string, store: string, trainConfigFile:
   } catch (e) {
     throw new ConfigError(trainConfigFile, 'base_model', (e as Error).message);
   }
-  const { metadata, artifacts } = await readModelFiles(where.dir);
+  const { metadata, artifacts } = await readLayersModelFiles(where.dir);
   const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
   return { model, metadata, dir: where.dir, ref: where.ref };
 }

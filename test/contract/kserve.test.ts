@@ -36,7 +36,8 @@ describe('metadata and readiness', () => {
     expect(res.body).toEqual({
       name: 'mnist',
       versions: ['1'],
-      platform: 'tensorflowjs',
+      // The shipped TF.js model, converted at load, runs on ONNX Runtime.
+      platform: 'onnxruntime_onnx',
       inputs: [{ name: 'image', datatype: 'FP32', shape: [-1, 28, 28, 1] }],
       outputs: [{ name: 'probs', datatype: 'FP32', shape: [-1, 10] }],
     });

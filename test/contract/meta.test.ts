@@ -50,6 +50,7 @@ describe('health and models', () => {
     expect(mnist).toEqual({
       name: 'mnist',
       version: 1,
+      engine: { name: 'onnx', platform: 'onnxruntime_onnx', reason: expect.stringMatching(/^converted from TF.js layers at load/) },
       input: { name: expect.any(String), shape: [28, 28, 1], dtype: 'float32' },
       output: { name: expect.any(String), kind: 'softmax' },
       labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],

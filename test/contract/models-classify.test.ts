@@ -35,6 +35,14 @@ describe('POST /models/{name}/classify', () => {
     }
   });
 
+  it('every shipped model serves on ONNX Runtime, converted from TF.js at load', async () => {
+    const models: { name: string; engine: { name: string; platform: string; reason: string } }[] = (await service.request.get('/models')).body.models;
+    expect(models.map((m) => m.name).sort()).toEqual(['fashion', 'imagenet', 'mnist', 'mnist-multilabel']);
+    for (const { name, engine } of models) {
+      expect({ name, engine }).toEqual({ name, engine: { name: 'onnx', platform: 'onnxruntime_onnx', reason: expect.stringMatching(/^converted from TF.js layers at load; matches TF.js within/) } });
+    }
+  });
+
   it('unknown model or version: 404', async () => {
     expect(expectProblem(await classify('/models/letters/classify'), 404).detail).toMatch(/No model named 'letters'/);
     expect(expectProblem(await classify('/models/mnist/classify?version=9'), 404).detail).toMatch(/no available version 9/);

@@ -51,6 +51,7 @@ describe('GET /v1/models/{name}[/versions/{version}]/metadata', () => {
     expect(res.body).toEqual({
       model_spec: { name: 'mnist', signature_name: '', version: '1' },
       metadata: {
+        engine: { name: 'onnx', platform: 'onnxruntime_onnx', reason: expect.stringMatching(/^converted from TF.js layers at load; matches TF.js within/) },
         signature_def: {
           signature_def: {
             serving_default: {

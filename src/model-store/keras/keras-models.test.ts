@@ -5,7 +5,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { decodeToGray, DEFAULT_IMAGE_LIMITS } from '../../images';
-import { readModelFiles, readModelMetadata } from '../files';
+import { readLayersModelFiles, readModelFiles, readModelMetadata } from '../files';
 import { kerasFixture } from '../../../test/support/keras-files';
 import { kerasModelArtifacts, readKerasFile } from '.';
 
@@ -116,7 +116,7 @@ describe('metadata of a Keras version', () => {
   });
 
   it('a version reads to the same artifacts the importer writes, and TF.js loads them', async () => {
-    const { metadata, artifacts } = await readModelFiles(versionWith(kerasFixture('keras3', 'naonaorange-cnn_mnist.keras')));
+    const { metadata, artifacts } = await readLayersModelFiles(versionWith(kerasFixture('keras3', 'naonaorange-cnn_mnist.keras')));
     expect(metadata.input.shape).toEqual([28, 28, 1]);
     expect(artifacts.weightSpecs?.map((w) => w.name)).toEqual(expect.arrayContaining(['conv2d/kernel', 'conv2d/bias', 'softmax/kernel']));
     expect(artifacts.weightData).toBeInstanceOf(ArrayBuffer);
