@@ -15,8 +15,8 @@ export interface paths {
         put?: never;
         /**
          * Classify a handwritten digit
-         * @description Upload one image of a single digit in field `file`. Accepted formats: PNG, JPEG, BMP, GIF
-         *     (first frame), TIFF. Both MNIST-style images (light digit on black, 28x28) and photos or
+         * @description Upload one image of a single digit in field `file`. Accepted formats: PNG, JPEG, WebP, AVIF,
+         *     HEIC/HEIF, GIF (first frame), TIFF (first page), BMP. Both MNIST-style images (light digit on black, 28x28) and photos or
          *     scans of a dark digit on light paper (any size, off-centre, colour) are accepted: the image
          *     is brought to MNIST's form (polarity fixed, cropped to the ink, fitted into 20x20, centred
          *     by mass in 28x28) before the latest version of the `mnist` model classifies it.
@@ -56,7 +56,7 @@ export interface paths {
         put?: never;
         /**
          * Classify an image with any model in the store
-         * @description Upload one image in field `file` (PNG, JPEG, BMP, GIF, TIFF). It is brought to the model's
+         * @description Upload one image in field `file` (PNG, JPEG, WebP, AVIF, HEIC/HEIF, GIF, TIFF, BMP). It is brought to the model's
          *     input by the preprocessing its `metadata.json` names (see `GET /models`), and the `top_k`
          *     best labels are returned, best first. The newest available version answers unless
          *     `version` names one.
@@ -304,7 +304,7 @@ export interface paths {
          *     - a nested list of numbers shaped like the model input (e.g. 28x28x1 for `mnist`), or, for a
          *       single-channel input, the same without the channel axis (28x28): the values and their order
          *       are the same, so it is unambiguous;
-         *     - `{"b64": "<base64>"}`: image bytes (PNG, JPEG, BMP, GIF, TIFF), brought to the input by the
+         *     - `{"b64": "<base64>"}`: image bytes (PNG, JPEG, WebP, AVIF, HEIC/HEIF, GIF, TIFF, BMP), brought to the input by the
          *       model's own preprocessing, as uploads to `/models/{name}/classify` are;
          *     - `{"<input name>": <either of the above>}`, e.g. `{"image": {"b64": "..."}}`.
          *
@@ -340,7 +340,7 @@ export interface paths {
          *     - a nested list of numbers shaped like the model input (e.g. 28x28x1 for `mnist`), or, for a
          *       single-channel input, the same without the channel axis (28x28): the values and their order
          *       are the same, so it is unambiguous;
-         *     - `{"b64": "<base64>"}`: image bytes (PNG, JPEG, BMP, GIF, TIFF), brought to the input by the
+         *     - `{"b64": "<base64>"}`: image bytes (PNG, JPEG, WebP, AVIF, HEIC/HEIF, GIF, TIFF, BMP), brought to the input by the
          *       model's own preprocessing, as uploads to `/models/{name}/classify` are;
          *     - `{"<input name>": <either of the above>}`, e.g. `{"image": {"b64": "..."}}`.
          *
@@ -698,20 +698,28 @@ export interface components {
         ModelSummary: {
             name: string;
             version: number;
+            engine: components["schemas"]["EngineChoice"];
             input: {
                 name: string;
+                /** @description [height, width, channels]: what images become and what tensor requests send. */
                 shape: number[];
                 dtype: string;
+                /**
+                 * @description An ONNX graph's input layout (PyTorch exports NCHW); the server reorders [height, width, channels] inputs for it.
+                 * @enum {string}
+                 */
+                layout?: "NHWC" | "NCHW";
             };
             output: {
                 name: string;
                 /**
                  * @description `softmax`: one probability per label, summing to 1. `sigmoid`: an independent
                  *     probability per label (multi-label). `binary-sigmoid`: one unit, the probability
-                 *     of the second label.
+                 *     of the second label. `logits`: one raw score per label; ranked through a softmax,
+                 *     raw on the tensor protocols.
                  * @enum {string}
                  */
-                kind: "softmax" | "sigmoid" | "binary-sigmoid";
+                kind: "softmax" | "sigmoid" | "binary-sigmoid" | "logits";
                 /** @description `sigmoid` only: the score at which a label applies (default 0.5), one for all labels or one per label. */
                 threshold?: number | number[];
             };
@@ -722,7 +730,9 @@ export interface components {
              *     the input size by `resize` (stretch; center-crop after fitting the short side;
              *     letterbox on black), light backgrounds inverted when `invert` is `auto`, then scaled
              *     by `scale`: `unit` 0..1, `symmetric` -1..1 (MobileNet), `raw` 0..255, `caffe` BGR
-             *     with the ImageNet mean subtracted (Keras ResNet50).
+             *     with the ImageNet mean subtracted (Keras ResNet50), then `normalize`d per channel
+             *     when given: (x - mean) / std (`imagenet`: torchvision's mean [0.485, 0.456, 0.406],
+             *     std [0.229, 0.224, 0.225]).
              */
             preprocessing: {
                 /** @enum {string} */
@@ -733,7 +743,26 @@ export interface components {
                 scale?: "unit" | "symmetric" | "raw" | "caffe";
                 /** @enum {string} */
                 invert?: "never" | "auto";
+                normalize?: "imagenet" | {
+                    mean: number[];
+                    std: number[];
+                };
             };
+        };
+        /**
+         * @description What runs this version and why. `onnx`: ONNX Runtime (an ONNX file, or a TF.js model
+         *     converted at load and checked against TF.js on a probe batch). `tfjs`: TensorFlow.js
+         *     (`reason` says why not ONNX: an unsupported layer, a parity miss, config.yaml's `engine:`).
+         */
+        EngineChoice: {
+            /** @enum {string} */
+            name: "onnx" | "tfjs";
+            /**
+             * @description As Triton names it (the v2 metadata's `platform`).
+             * @enum {string}
+             */
+            platform: "onnxruntime_onnx" | "tensorflowjs";
+            reason: string;
         };
         Readiness: {
             ready: boolean;
@@ -744,7 +773,7 @@ export interface components {
              * @description The model's output kind (see `GET /models`).
              * @enum {string}
              */
-            kind: "softmax" | "sigmoid" | "binary-sigmoid";
+            kind: "softmax" | "sigmoid" | "binary-sigmoid" | "logits";
             /** @description The best labels, best first. */
             predictions: {
                 label: string;
@@ -790,6 +819,7 @@ export interface components {
                 version: string;
             };
             metadata: {
+                engine: components["schemas"]["EngineChoice"];
                 signature_def: {
                     signature_def: {
                         [key: string]: {
@@ -847,7 +877,11 @@ export interface components {
         V2ModelMetadata: {
             name: string;
             versions: string[];
-            platform: string;
+            /**
+             * @description The engine serving the version, as Triton names it.
+             * @enum {string}
+             */
+            platform: "onnxruntime_onnx" | "tensorflowjs";
             inputs: components["schemas"]["V2TensorMetadata"][];
             outputs: components["schemas"]["V2TensorMetadata"][];
         };
@@ -988,7 +1022,8 @@ export interface components {
         };
         /**
          * @description The request is not `multipart/form-data`, or the file is not an image in an accepted
-         *     format (PNG, JPEG, BMP, GIF, TIFF); the body's `acceptedFormats` lists them.
+         *     format (PNG, JPEG, WebP, AVIF, HEIC/HEIF, GIF, TIFF, BMP; WebP and AVIF only with the sharp
+         *     decoder, the default); the body's `acceptedFormats` lists those the server reads.
          */
         UnsupportedMediaType: {
             headers: {
@@ -1000,13 +1035,16 @@ export interface components {
                  *       "type": "urn:specserve:problem:unsupported-image",
                  *       "title": "Unsupported Image Format",
                  *       "status": 415,
-                 *       "detail": "WEBP is not supported; send one of: PNG, JPEG, BMP, GIF, TIFF.",
+                 *       "detail": "SVG is not supported; send one of: PNG, JPEG, WEBP, AVIF, HEIC/HEIF, GIF, TIFF, BMP.",
                  *       "acceptedFormats": [
                  *         "png",
                  *         "jpeg",
-                 *         "bmp",
+                 *         "webp",
+                 *         "avif",
+                 *         "heic",
                  *         "gif",
-                 *         "tiff"
+                 *         "tiff",
+                 *         "bmp"
                  *       ]
                  *     }
                  */
@@ -1323,14 +1361,17 @@ export interface components {
                  *       "type": "urn:specserve:problem:unsupported-image",
                  *       "title": "Unsupported Image Format",
                  *       "status": 415,
-                 *       "detail": "WEBP is not supported; send one of: PNG, JPEG, BMP, GIF, TIFF.",
-                 *       "error": "WEBP is not supported; send one of: PNG, JPEG, BMP, GIF, TIFF.",
+                 *       "detail": "SVG is not supported; send one of: PNG, JPEG, WEBP, AVIF, HEIC/HEIF, GIF, TIFF, BMP.",
+                 *       "error": "SVG is not supported; send one of: PNG, JPEG, WEBP, AVIF, HEIC/HEIF, GIF, TIFF, BMP.",
                  *       "acceptedFormats": [
                  *         "png",
                  *         "jpeg",
-                 *         "bmp",
+                 *         "webp",
+                 *         "avif",
+                 *         "heic",
                  *         "gif",
-                 *         "tiff"
+                 *         "tiff",
+                 *         "bmp"
                  *       ]
                  *     }
                  */
@@ -1816,7 +1857,7 @@ export interface operations {
                 "multipart/form-data": {
                     /**
                      * Format: binary
-                     * @description The image (PNG, JPEG, BMP, GIF, TIFF), at most MAX_UPLOAD_BYTES (default 10 MB).
+                     * @description The image (PNG, JPEG, WebP, AVIF, HEIC/HEIF, GIF, TIFF, BMP), at most MAX_UPLOAD_BYTES (default 10 MB).
                      */
                     image: string;
                 };
@@ -1887,7 +1928,7 @@ export interface operations {
                 "multipart/form-data": {
                     /**
                      * Format: binary
-                     * @description The image (PNG, JPEG, BMP, GIF, TIFF), at most MAX_UPLOAD_BYTES (default 10 MB).
+                     * @description The image (PNG, JPEG, WebP, AVIF, HEIC/HEIF, GIF, TIFF, BMP), at most MAX_UPLOAD_BYTES (default 10 MB).
                      */
                     image: string;
                 };
@@ -1933,7 +1974,7 @@ export interface operations {
                 "multipart/form-data": {
                     /**
                      * Format: binary
-                     * @description The image (PNG, JPEG, BMP, GIF, TIFF), at most MAX_UPLOAD_BYTES (default 10 MB).
+                     * @description The image (PNG, JPEG, WebP, AVIF, HEIC/HEIF, GIF, TIFF, BMP), at most MAX_UPLOAD_BYTES (default 10 MB).
                      */
                     file: string;
                 };
@@ -2369,7 +2410,7 @@ export interface operations {
                      *       "versions": [
                      *         "1"
                      *       ],
-                     *       "platform": "tensorflowjs",
+                     *       "platform": "onnxruntime_onnx",
                      *       "inputs": [
                      *         {
                      *           "name": "image",
@@ -2430,7 +2471,7 @@ export interface operations {
                      *       "versions": [
                      *         "1"
                      *       ],
-                     *       "platform": "tensorflowjs",
+                     *       "platform": "onnxruntime_onnx",
                      *       "inputs": [
                      *         {
                      *           "name": "image",

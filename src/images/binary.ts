@@ -7,6 +7,12 @@
 export class HeaderError extends Error {}
 
 /**
+ * The image data, decoded by this project's own code, is corrupt in a way its message explains to
+ * the client (decode.ts answers it in the 400); a library's own error text is logged instead.
+ */
+export class DataError extends Error {}
+
+/**
  * A recognised format in a variant that no decoder here reads (arithmetic-coded JPEG, planar TIFF,
  * ...): the sniffer turns it into `UnsupportedImage` (415). The message names the variant.
  */

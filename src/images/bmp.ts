@@ -1,4 +1,4 @@
-import { HeaderError, UnsupportedVariant, i32le, need, positive, u16le, u32le } from './binary';
+import { DataError, HeaderError, UnsupportedVariant, i32le, need, positive, u16le, u32le } from './binary';
 import type { Probe } from './probe';
 import type { RgbaImage } from './orientation';
 
@@ -188,7 +188,7 @@ function decodeRle(b: Uint8Array, info: BmpInfo, out: Uint32Array): void {
     x++;
   };
   const byte = () => {
-    if (at >= b.length) throw new Error('the RLE data ends before its end-of-bitmap marker');
+    if (at >= b.length) throw new DataError('the RLE data ends before its end-of-bitmap marker');
     return b[at++]!;
   };
   while (y < height) {
@@ -208,7 +208,7 @@ function decodeRle(b: Uint8Array, info: BmpInfo, out: Uint32Array): void {
       const bytes = four ? Math.ceil(value / 2) : value;
       for (let i = 0; i < value; i++) {
         const v = four ? b[at + (i >> 1)] : b[at + i];
-        if (v === undefined) throw new Error('the RLE data ends inside an absolute run');
+        if (v === undefined) throw new DataError('the RLE data ends inside an absolute run');
         put(four ? (i & 1 ? v & 15 : v >> 4) : v);
       }
       at += bytes + (bytes & 1); // absolute runs are padded to 16 bits

@@ -1,5 +1,6 @@
 import { ProblemError, UndecodableImage } from '../errors/errors';
 import { log } from '../log';
+import { DataError } from './binary';
 import { activeDecoder, codecFor, type Codec } from './codec-rule';
 import { DecodeTimeout, decodeBoundMs, decodeInThread } from './decode-thread';
 import { FORMAT_LABEL, type ImageDecoderName } from './formats';
@@ -39,7 +40,7 @@ export async function decodeToRgba(bytes: Uint8Array, limits: ImageLimits, optio
     rgba = await runCodec(codec, bytes, probe, limits, storedHint(options.shrink, header), decoder);
   } catch (err) {
     if (err instanceof ProblemError) throw err;
-    if (err instanceof DecodeTimeout) throw new UndecodableImage(`The ${label} data could not be decoded: ${err.message}.`);
+    if (err instanceof DecodeTimeout || err instanceof DataError) throw new UndecodableImage(`The ${label} data could not be decoded: ${err.message}.`);
     // The codec's own words ("There are some read requests waitng on finished stream", libvips
     // internals) mean nothing to a client and describe the decoder: logged, not answered.
     // utif2 throws strings and numbers, not Errors.

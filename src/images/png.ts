@@ -1,5 +1,5 @@
 import { inflateSync } from 'node:zlib';
-import { HeaderError, ascii, need, positive, startsWith, u32be } from './binary';
+import { DataError, HeaderError, ascii, need, positive, startsWith, u32be } from './binary';
 import { asBuffer, jimpDecode } from './jimp-codecs';
 import type { Probe } from './probe';
 
@@ -87,7 +87,7 @@ function checkInflatedSize(b: Uint8Array, limit: number): void {
     inflateSync(Buffer.concat(idat), { maxOutputLength: Math.max(1, limit) });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new Error(`the image data inflates to more than the ${limit} bytes its header allows`);
+      throw new DataError(`the image data inflates to more than the ${limit} bytes its header allows`);
     }
     throw err;
   }

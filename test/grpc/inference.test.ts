@@ -44,7 +44,7 @@ describe('GRPCInferenceService: health and metadata', () => {
     expect(await v2('ModelMetadata', { name: 'mnist' })).toEqual({
       name: 'mnist',
       versions: ['1'],
-      platform: 'tensorflowjs',
+      platform: 'onnxruntime_onnx', // the shipped mnist serves on ONNX Runtime (converted from its TF.js files)
       inputs: [{ name: 'image', datatype: 'FP32', shape: [-1, 28, 28, 1] }],
       outputs: [{ name: 'probs', datatype: 'FP32', shape: [-1, 10] }],
     });
