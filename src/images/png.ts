@@ -1,9 +1,19 @@
-import { inflateSync } from 'node:zlib';
+import { crc32, inflateSync } from 'node:zlib';
 import { DataError, HeaderError, ascii, need, positive, startsWith, u32be } from './binary';
 import { asBuffer, jimpDecode } from './jimp-codecs';
 import type { Probe } from './probe';
 
 export const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** One chunk as PNG lays it out: length, type, data, CRC-32 of type + data (for the PNGs this project writes). */
+export function pngChunk(type: string, data: Uint8Array): Buffer {
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  body.copy(out, 4);
+  out.writeUInt32BE(crc32(body) >>> 0, 8 + data.length);
+  return out;
+}
 
 /** Bit depths the PNG specification allows per colour type (grey, RGB, palette, grey+alpha, RGBA). */
 const DEPTHS: Record<number, readonly number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };

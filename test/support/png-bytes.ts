@@ -1,17 +1,9 @@
 /** Hand-built PNG files for tests and the soak script: chunks with correct lengths and CRCs. */
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
+import { PNG_SIGNATURE as SIGNATURE_BYTES, pngChunk } from '../../src/images/png';
 
-export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-/** One chunk: length, type, data, CRC of type + data. */
-export function pngChunk(type: string, data: Uint8Array): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  body.copy(out, 4);
-  out.writeUInt32BE(crc32(body) >>> 0, 8 + data.length);
-  return out;
-}
+export const PNG_SIGNATURE = Buffer.from(SIGNATURE_BYTES);
+export { pngChunk };
 
 /** A valid 8-bit grayscale PNG header claiming width x height (correct CRCs) over a tiny IDAT. */
 export function pngClaiming(width: number, height: number): Buffer {
