@@ -117,6 +117,15 @@ async function handle(message: ToWorker): Promise<void> {
       // Loads are not queued behind batches: a hot reload does not stall serving.
       runs = runs.then(() => run(message.batchId, message.key, message.inputs));
       return runs;
+    case 'stop':
+      // Ending the thread from inside, with no native work in flight and every session freed:
+      // terminate() during an ONNX Runtime run or a libvips decode can abort the whole process
+      // (their N-API completion callbacks throw into a torn-down environment).
+      await runs;
+      for (const servable of servables.values()) servable.dispose();
+      servables.clear();
+      await new Promise((resolve) => setImmediate(resolve)); // let the releases settle
+      process.exit(0);
   }
 }
 

@@ -251,7 +251,7 @@ export class WorkerPool {
     for (const entry of this.entries.values()) {
       for (const job of entry.queue.drain()) this.settle(job, new ServiceUnavailable('The server is shutting down.', 1));
     }
-    await Promise.all(this.workers.map((w) => w.thread.terminate()));
+    await Promise.all(this.workers.map((w) => stopThread(w.thread)));
   }
 
   /** For tests of crash handling: the threads, as the pool sees them. */
@@ -522,4 +522,25 @@ class PooledServable implements Servable {
   dispose(): void {
     this.pool.unload(this.entry.key);
   }
+}
+
+/** How long a worker may take to finish its batch and free its models when asked to stop. */
+const STOP_GRACE_MS = 10_000;
+
+/**
+ * Asks a worker to stop (it finishes the batches it has, frees its models and ends itself), and
+ * terminates it only if it has not ended within STOP_GRACE_MS or has already gone.
+ */
+async function stopThread(thread: Worker): Promise<void> {
+  if (thread.threadId === -1) return; // already exited
+  const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+  const stop: ToWorker = { type: 'stop' };
+  thread.postMessage(stop);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), STOP_GRACE_MS);
+  });
+  const outcome = await Promise.race([exited, late]);
+  clearTimeout(timer);
+  if (outcome === 'late') await thread.terminate();
 }

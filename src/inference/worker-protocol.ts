@@ -23,7 +23,9 @@ export type ToWorker =
   | { type: 'plan'; key: string; stored: StoredVersion; engine: EngineName | undefined }
   | { type: 'load'; key: string; stored: StoredVersion; plan: LoadPlan }
   | { type: 'unload'; key: string }
-  | { type: 'run'; batchId: number; key: string; inputs: ModelInput[] };
+  | { type: 'run'; batchId: number; key: string; inputs: ModelInput[] }
+  /** Finish the batches sent, free every model, end the thread (the pool's close). */
+  | { type: 'stop' };
 
 /** A typed error (src/errors) as data: the main thread rebuilds it, so its status survives the thread hop. */
 export interface SerializedProblem {
