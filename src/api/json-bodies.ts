@@ -3,12 +3,12 @@ import type { OpenAPIV3 } from 'express-openapi-validator/dist/framework/types';
 import { matchedOperation } from './matched-operation';
 import { deref, listOperations, type OpenApiDocument } from './spec';
 
-
 /**
  * The operations whose request body the document declares as JSON under any media type: content
- * for `application/json` and, with the same schema, for the range that matches every media type. TF Serving and KServe read their
- * bodies as JSON whatever the Content-Type (`curl -d` sends x-www-form-urlencoded, Python's
- * `requests.post(data=...)` sends none), so their clients never set one; the document says so.
+ * for `application/json` and, with the same schema, for the range that matches every media type.
+ * TF Serving and KServe read their bodies as JSON whatever the Content-Type (`curl -d` sends
+ * x-www-form-urlencoded, Python's `requests.post(data=...)` sends none), so their clients never
+ * set one; the document says so.
  */
 export function jsonUnderAnyMediaType(document: OpenApiDocument): Set<string> {
   const ids = new Set<string>();
