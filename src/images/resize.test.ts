@@ -46,6 +46,12 @@ describe('the resize recipe, against values worked out by hand', () => {
     close(resizeInput(pixel, [1, 1, 3], recipe({ scale: 'caffe' })), [50 - 103.939, 100 - 116.779, 200 - 123.68]);
   });
 
+  it('normalize (torchvision): (x - mean) / std per channel after the scaling, preset or own values', () => {
+    const pixel = { width: 1, height: 1, data: new Uint8Array([255, 102, 0, 255]) };
+    close(resizeInput(pixel, [1, 1, 3], recipe({ normalize: 'imagenet' })), [(1 - 0.485) / 0.229, (0.4 - 0.456) / 0.224, (0 - 0.406) / 0.225]);
+    close(resizeInput(pixel, [1, 1, 3], recipe({ scale: 'symmetric', normalize: { mean: [0.5, 0, 0], std: [2, 1, 4] } })), [(1 - 0.5) / 2, -0.2, -1 / 4]);
+  });
+
   it('a grayscale image fed to an RGB model repeats its gray in R, G and B', () => {
     close(resizeInput(TINY, [1, 2, 3], recipe({ scale: 'symmetric' })), [0, 0, 0, -0.4, -0.4, -0.4]);
   });

@@ -1,4 +1,4 @@
-import type { Preprocessing, Scale } from '../model-store/metadata';
+import { IMAGENET_NORMALIZE, type Preprocessing, type Scale } from '../model-store/metadata';
 import type { RgbaImage } from './decode';
 import { type GrayImage, rgbaToGray } from './gray';
 import { resample, type SampleGrid } from './resample';
@@ -54,10 +54,14 @@ export function resizeInput(rgba: RgbaImage, shape: readonly number[], p: Resize
   const resized = source.map((plane) => resample(plane, g).data);
   // caffe reads the planes in BGR order; every other scale keeps RGB (or the one gray plane).
   const order = p.scale === 'caffe' ? [2, 1, 0] : [0, 1, 2];
+  // metadata.json's per-channel (x - mean) / std after the scaling (torchvision's ImageNet
+  // preset, or any values): part of the recipe, so serving, explain and training agree.
+  const normalize = p.normalize === 'imagenet' ? IMAGENET_NORMALIZE : p.normalize;
   const out = new Float32Array(outH * outW * channels);
   for (let i = 0; i < outH * outW; i++) {
     for (let c = 0; c < channels; c++) {
-      out[i * channels + c] = scaled(Math.min(1, Math.max(0, resized[order[c]!]![i]!)), c, p.scale);
+      const v = scaled(Math.min(1, Math.max(0, resized[order[c]!]![i]!)), c, p.scale);
+      out[i * channels + c] = normalize ? (v - normalize.mean[c]!) / normalize.std[c]! : v;
     }
   }
   return out;

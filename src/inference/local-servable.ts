@@ -1,6 +1,6 @@
 import { type ImageLimits, prepareInput } from '../images';
 import { readModelFiles } from '../model-store/files';
-import { IMAGENET_NORMALIZE, type ModelMetadata, outputUnits } from '../model-store/metadata';
+import { type ModelMetadata, outputUnits } from '../model-store/metadata';
 import type { StoredVersion } from '../model-store/repository';
 import type { EngineChoice, EngineModel, EngineName } from './engines/engine';
 import { loadOnnx } from './engines/onnx';
@@ -15,7 +15,6 @@ import type { ModelInput, Servable } from './servable';
 export class LocalServable implements Servable {
   /** Values per input example (product of the input shape). */
   readonly inputSize: number;
-  private readonly normalize: { mean: number[]; std: number[] } | undefined;
 
   constructor(
     readonly name: string,
@@ -26,26 +25,15 @@ export class LocalServable implements Servable {
     private readonly imageLimits: ImageLimits,
   ) {
     this.inputSize = metadata.input.shape.reduce((a, b) => a * b, 1);
-    const { preprocessing } = metadata;
-    this.normalize = preprocessing.recipe === 'resize' ? (preprocessing.normalize === 'imagenet' ? IMAGENET_NORMALIZE : preprocessing.normalize) : undefined;
   }
 
   /** One input -> its input tensor values: an image through the model's preprocessing, a tensor checked for size. */
   async prepare(input: ModelInput): Promise<Float32Array> {
-    if ('image' in input) return this.normalized(await prepareInput(input.image, this.metadata, this.imageLimits));
+    if ('image' in input) return prepareInput(input.image, this.metadata, this.imageLimits);
     if (input.tensor.length !== this.inputSize) {
       throw new Error(`${this.name}:${this.version} expects ${this.inputSize} values per input, got ${input.tensor.length}`);
     }
     return input.tensor;
-  }
-
-  /** metadata.json's per-channel (x - mean) / std, after the recipe's scaling (images only: tensors arrive ready). */
-  private normalized(values: Float32Array): Float32Array {
-    if (!this.normalize) return values;
-    const { mean, std } = this.normalize;
-    const channels = mean.length;
-    for (let i = 0; i < values.length; i++) values[i] = (values[i]! - mean[i % channels]!) / std[i % channels]!;
-    return values;
   }
 
   async predict(inputs: readonly ModelInput[]): Promise<Float32Array[]> {

@@ -173,6 +173,15 @@ describe("PyTorch's ONNX export, dropped in the store", () => {
     expect(ranked.body.kind).toBe('logits');
     expect(ranked.body.predictions.reduce((a: number, p: { score: number }) => a + p.score, 0)).toBeCloseTo(1, 4);
   });
+
+  it('explain prepares the image as classify does, normalisation included: the same top class and score', async () => {
+    const photo = fixture('photos', 'dog.jpg');
+    const ranked = await service.request.post('/models/mobilenet-pytorch/classify?top_k=1').attach('file', photo, 'dog.jpg');
+    const explained = await service.request.post('/models/mobilenet-pytorch/explain?patch=32&stride=32').attach('file', photo, 'dog.jpg');
+    expect(explained.status).toBe(200);
+    expect(explained.body.class.label).toBe(ranked.body.predictions[0].label);
+    expect(Math.abs(explained.body.class.score - ranked.body.predictions[0].score)).toBeLessThanOrEqual(1e-4);
+  });
 });
 
 describe('bad ONNX versions fail alone, with the file and the reason', () => {
