@@ -1,7 +1,7 @@
 import type { HandlerContext, UploadedFile } from './context';
 import { BadRequest } from '../src/errors/errors';
 import { labelThresholds, type ModelMetadata, type OutputKind } from '../src/model-store/metadata';
-import { type EngineChoice, enginePlatform } from '../src/inference/engines/engine';
+import { type EngineChoice, engineReport } from '../src/inference/engines/engine';
 import { rankClasses } from '../src/protocols/ranking';
 
 export interface ModelSummary extends Omit<ModelMetadata, 'training'> {
@@ -16,7 +16,7 @@ export async function listModels(_params: Record<string, never>, { models }: Han
     models: models.list().map(({ name, version, engine, metadata: { input, output, labels, preprocessing } }) => ({
       name,
       version,
-      engine: { name: engine.name, platform: enginePlatform(engine.name), reason: engine.reason },
+      engine: engineReport(engine),
       input,
       output,
       labels,

@@ -3,7 +3,7 @@
  * metadata, :predict and :classify, same paths and JSON shapes. Errors on these routes
  * carry TF Serving's `error` member (added by the app's error exit, by path).
  */
-import { enginePlatform } from '../src/inference/engines/engine';
+import { engineReport } from '../src/inference/engines/engine';
 import type { HandlerContext } from './context';
 import type { VersionStatus } from '../src/inference/manager';
 import type { Servable } from '../src/inference/servable';
@@ -49,7 +49,7 @@ async function modelMetadata({ name, version }: ModelParams, { models }: Handler
     model_spec: { name: servable.name, signature_name: '', version: String(servable.version) },
     metadata: {
       // Beside TF Serving's signature: which engine runs this version and why.
-      engine: { name: servable.engine.name, platform: enginePlatform(servable.engine.name), reason: servable.engine.reason },
+      engine: engineReport(servable.engine),
       signature_def: { signature_def: { [DEFAULT_SIGNATURE]: tfSignatureDef(servable.metadata) } },
     },
   }));

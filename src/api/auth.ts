@@ -1,7 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import type { OpenAPIV3 } from 'express-openapi-validator/dist/framework/types';
-import { Unauthorized } from '../errors/errors';
-import { ApiKeySet } from './api-keys';
+import { ApiKeySet, bearerKey, keyRefusal } from './api-keys';
 import { matchedOperation } from './matched-operation';
 import { deref, HTTP_METHODS, type OpenApiDocument } from './spec';
 
@@ -21,19 +20,15 @@ interface SchemeCheck {
   check(req: Request): Credential;
 }
 
-const REALM = 'specserve';
-
-/** What the validator attached to a request it matched to an operation. */
-
 function schemeCheck(name: string, scheme: OpenAPIV3.SecuritySchemeObject | undefined, keys: ApiKeySet): SchemeCheck {
   if (scheme?.type === 'http' && scheme.scheme.toLowerCase() === 'bearer') {
     return {
       hint: '`Authorization: Bearer <key>`',
       check(req) {
         // RFC 7235: the scheme name is case-insensitive. Another scheme (Basic ...) is no bearer key.
-        const match = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? '');
-        if (!match) return 'absent';
-        return keys.has(match[1] as string) ? 'valid' : 'wrong';
+        const key = bearerKey(req.headers.authorization);
+        if (key === undefined) return 'absent';
+        return keys.has(key) ? 'valid' : 'wrong';
       },
     };
   }
@@ -102,9 +97,7 @@ export function createAccessControl(document: OpenApiDocument, apiKeys: readonly
       if (results.every((r) => r === 'valid')) return;
       wrong ||= results.includes('wrong');
     }
-    throw wrong
-      ? new Unauthorized('The API key is not valid.', `Bearer realm="${REALM}", error="invalid_token"`)
-      : new Unauthorized(`${req.method} ${req.path} needs an API key: send it as ${hints}.`, `Bearer realm="${REALM}"`);
+    throw keyRefusal(wrong, `${req.method} ${req.path} needs an API key: send it as ${hints}.`);
   };
 
   const handler =

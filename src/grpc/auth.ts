@@ -1,8 +1,5 @@
 import type { Metadata } from '@grpc/grpc-js';
-import { ApiKeySet } from '../api/api-keys';
-import { Unauthorized } from '../errors/errors';
-
-const REALM = 'specserve';
+import { ApiKeySet, bearerKey, keyRefusal } from '../api/api-keys';
 
 function first(metadata: Metadata, key: string): string | undefined {
   const value = metadata.get(key)[0];
@@ -27,12 +24,10 @@ export class GrpcAccessControl {
 
   check(metadata: Metadata, rpc: string): void {
     if (!this.enabled) return;
-    const bearer = /^Bearer +(\S+) *$/i.exec(first(metadata, 'authorization') ?? '')?.[1];
+    const bearer = bearerKey(first(metadata, 'authorization'));
     const header = first(metadata, 'x-api-key')?.trim() || undefined;
     const candidates = [bearer, header].filter((k): k is string => k !== undefined);
     if (candidates.some((k) => this.keys.has(k))) return;
-    throw candidates.length > 0
-      ? new Unauthorized('The API key is not valid.', `Bearer realm="${REALM}", error="invalid_token"`)
-      : new Unauthorized(`${rpc} needs an API key: send it as metadata \`authorization: Bearer <key>\` or \`x-api-key: <key>\`.`, `Bearer realm="${REALM}"`);
+    throw keyRefusal(candidates.length > 0, `${rpc} needs an API key: send it as metadata \`authorization: Bearer <key>\` or \`x-api-key: <key>\`.`);
   }
 }

@@ -19,6 +19,11 @@ export function enginePlatform(name: EngineName): string {
   return name === 'onnx' ? 'onnxruntime_onnx' : 'tensorflowjs';
 }
 
+/** An engine choice as the HTTP answers report it: name, Triton's platform name, and why. */
+export function engineReport({ name, reason }: EngineChoice): EngineChoice & { platform: string } {
+  return { name, platform: enginePlatform(name), reason };
+}
+
 /** A model loaded by an engine into this thread, ready to run batches. */
 export interface EngineModel {
   /**
