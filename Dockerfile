@@ -36,7 +36,10 @@ RUN node /tmp/prune-node-modules.mjs node_modules "${TARGETARCH:-$(node -p proce
       $( [ "$TFJS_NODE" = true ] && echo --keep-tfjs-node )
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
-ENV NODE_ENV=production PORT=5000 HOST=0.0.0.0 MODEL_STORE=/app/model-store
+# glibc gives each thread that allocates its own malloc arena (up to 8 per core) and keeps what
+# they free: with the inference workers, libvips and ONNX Runtime threads, two arenas cut peak RSS
+# under photo load by ~60 MB (docs/performance.md). npm start sets the same.
+ENV NODE_ENV=production PORT=5000 HOST=0.0.0.0 MODEL_STORE=/app/model-store MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules

@@ -48,8 +48,14 @@ export function decodeBoundMs(pixels: number): number {
   return 1_000 + Math.ceil(pixels / 1_000);
 }
 
-/** A decode thread that has been idle this long is stopped, returning the WebAssembly heap it grew. */
-const IDLE_MS = 30_000;
+/**
+ * A decode thread that has been idle this long is stopped, returning the WebAssembly heap it grew
+ * (libheif: ~100 MB after a 12 MP HEIC, per inference worker). Long enough that a burst of phone
+ * photos keeps one warm thread (starting one costs ~0.4 s), short enough that the memory is back
+ * before the next burst of other work: at 30 s it sat under a following load of JPEGs and raised
+ * that load's peak RSS by ~200 MB (npm run bench:photos, docs/performance.md).
+ */
+const IDLE_MS = 5_000;
 
 interface Job {
   codec: ThreadCodec;

@@ -89,9 +89,15 @@ async function runCodec(
 
 /**
  * The hint in stored orientation: a JPEG or TIFF stored on its side (orientation 5-8) is turned
- * after decoding, so its stored width is the upright height.
+ * after decoding, so its stored width is the upright height. A hint that asks for an exact grid
+ * ('fill', 'cover') or for both sides at least a size ('outside') is dropped when the image is not
+ * larger than that on both axes: libvips would leave such an image partly unscaled (it never
+ * enlarges), so the recipe samples the whole decoded image onto its grid instead.
  */
 function storedHint(hint: ShrinkHint | undefined, header: ImageHeader): ShrinkHint | undefined {
-  if (hint === undefined || header.orientation === undefined || header.orientation < 5) return hint;
-  return { ...hint, width: hint.height, height: hint.width };
+  if (hint === undefined) return undefined;
+  const turned = header.orientation !== undefined && header.orientation >= 5;
+  const stored = turned ? { ...hint, width: hint.height, height: hint.width } : hint;
+  if (stored.fit !== 'inside' && (header.width <= stored.width || header.height <= stored.height)) return undefined;
+  return stored;
 }

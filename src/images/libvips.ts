@@ -3,22 +3,28 @@ import type { RgbaImage } from './orientation';
 import { loadSharp } from './sharp-loader';
 
 /**
- * How far a decoder may reduce an image while decoding it: to no less than `width` x `height`,
- * aspect ratio kept, with `fit` 'outside' (both sides at least that) or 'inside' (the longer side
- * exactly that). Sizes are of the stored image (before EXIF rotation). Recipes ask for twice their
- * output so that their own area averaging still sees at least two source pixels per output pixel.
+ * How far a decoder may reduce an image while decoding it, by `fit`:
+ *  - 'inside': aspect kept, the longer side down to exactly that (the digit recipe's working copy,
+ *    the letterbox grid's inner image);
+ *  - 'outside': aspect kept, both sides at least that;
+ *  - 'fill': exactly `width` x `height`, stretched (the resize recipe's stretch grid);
+ *  - 'cover': exactly `width` x `height`, the centre cut from an image whose short side fits
+ *    (the resize recipe's centre-crop grid).
+ * Never enlarged: an image already smaller on an axis comes back as it is, and the recipes sample
+ * whatever arrives onto their grid. Sizes are of the stored image (before EXIF rotation).
  */
 export interface ShrinkHint {
   width: number;
   height: number;
-  fit: 'inside' | 'outside';
+  fit: 'inside' | 'outside' | 'fill' | 'cover';
 }
 
 /**
  * Decodes with libvips (sharp): JPEG, PNG, WebP, AVIF, GIF (first frame), TIFF (first page), in any
  * bit depth and colour model (16-bit, CMYK, grey), converted to 8-bit sRGB, alpha flattened onto
  * white. With a hint, the image is reduced on load: JPEG by libjpeg's DCT scaling (1/2, 1/4, 1/8),
- * WebP by libwebp's scaled decoding, then a Lanczos-3 reduction to the hinted size. Never enlarged.
+ * WebP by libwebp's scaled decoding, then libvips' resize to the hinted size (box shrink by the
+ * integer part of the factor, then a Lanczos-3 reduction of the rest). Never enlarged.
  * The stored orientation is kept (decode.ts turns every format upright by one rule).
  *
  * `failOn: 'none'`: what can be decoded is decoded, so a photo whose last part is missing (an upload
@@ -50,9 +56,9 @@ export async function decodeWithLibvips(bytes: Uint8Array, limits: ImageLimits, 
  */
 export async function reduceWithLibvips(image: RgbaImage, shrink: ShrinkHint): Promise<RgbaImage> {
   const sharp = loadSharp();
-  const smaller = shrink.fit === 'outside'
-    ? image.width > shrink.width && image.height > shrink.height
-    : image.width > shrink.width || image.height > shrink.height;
+  const smaller = shrink.fit === 'inside'
+    ? image.width > shrink.width || image.height > shrink.height
+    : image.width > shrink.width && image.height > shrink.height;
   if (sharp === undefined || !smaller) return image;
   const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 4 } })
     .resize({ width: shrink.width, height: shrink.height, fit: shrink.fit, withoutEnlargement: true, kernel: 'lanczos3' })

@@ -1,10 +1,13 @@
 import type { ModelMetadata } from '../model-store/metadata';
-import { decodeToGray, decodeToRgba } from './decode';
+import { type ShrinkHint, decodeToGray, decodeToRgba } from './decode';
 import { WORK_SIDE, mnistDigitInput } from './digit';
 import type { ImageLimits } from './limits';
-import { resizeInput } from './resize';
+import { type ResizePreprocessing, resizeInput } from './resize';
 
 export type Preprocessing = ModelMetadata['preprocessing'];
+
+/** The decoder's fit for each resize mode: what the recipe's grid (resize.ts) looks at. */
+const GRID_FIT = { stretch: 'fill', 'center-crop': 'cover', letterbox: 'inside' } as const satisfies Record<ResizePreprocessing['resize'], ShrinkHint['fit']>;
 
 /**
  * Uploaded bytes -> the model's input tensor data (without the batch axis), following the
@@ -21,11 +24,11 @@ export async function prepareInput(
       // hand it at most twice that.
       return mnistDigitInput(await decodeToGray(bytes, limits, { shrink: { width: 2 * WORK_SIDE, height: 2 * WORK_SIDE, fit: 'inside' } }));
     case 'resize': {
-      // The resize recipe samples an [h, w] grid by area averaging: the decoder may hand it an image
-      // down to twice that on both axes (libvips: shrink-on-load + Lanczos-3; the recipe's kernel
-      // then stays the box filter it always was).
+      // libvips codecs deliver the recipe's grid itself (shrink-on-load, box shrink, Lanczos-3:
+      // an anti-aliased reduction at a fraction of the JS cost); the JS codecs deliver the whole
+      // image and the recipe's area averaging samples it. Either way resizeInput places it.
       const [outH = 1, outW = 1] = input.shape;
-      const rgba = await decodeToRgba(bytes, limits, { shrink: { width: 2 * outW, height: 2 * outH, fit: 'outside' } });
+      const rgba = await decodeToRgba(bytes, limits, { shrink: { width: outW, height: outH, fit: GRID_FIT[preprocessing.resize] } });
       return resizeInput(rgba, input.shape, preprocessing);
     }
     default: {

@@ -64,6 +64,8 @@ export interface SampleGrid {
 export function resample(src: GrayImage, grid: SampleGrid): GrayImage {
   const w = grid.width;
   const h = grid.height;
+  // The grid is the image itself (a decoder already delivered it): nothing to sample.
+  if (w === src.width && h === src.height && grid.stepX === 1 && grid.stepY === 1 && grid.originX === 0 && grid.originY === 0) return src;
   const tx = axisTaps(src.width, w, grid.originX, grid.stepX);
   const ty = axisTaps(src.height, h, grid.originY, grid.stepY);
   // Only the source rows some output row uses need the horizontal pass.

@@ -12,8 +12,9 @@ function planes(rgba: RgbaImage, channels: 1 | 3): GrayImage[] {
   return [0, 1, 2].map((c) => {
     const plane = new Float32Array(width * height);
     for (let i = 0, p = 0; i < plane.length; i++, p += 4) {
-      const alpha = data[p + 3]! / 255;
-      plane[i] = (alpha * data[p + c]! + (1 - alpha) * 255) / 255;
+      const alpha = data[p + 3]!;
+      // Opaque pixels (nearly all, and every pixel libvips delivers: it flattens) skip the blend.
+      plane[i] = alpha === 255 ? data[p + c]! / 255 : (alpha * data[p + c]! + (255 - alpha) * 255) / (255 * 255);
     }
     return { width, height, data: plane };
   });
@@ -54,32 +55,39 @@ export function resizeInput(rgba: RgbaImage, shape: readonly number[], p: Resize
   const resized = source.map((plane) => resample(plane, g).data);
   // caffe reads the planes in BGR order; every other scale keeps RGB (or the one gray plane).
   const order = p.scale === 'caffe' ? [2, 1, 0] : [0, 1, 2];
-  // metadata.json's per-channel (x - mean) / std after the scaling (torchvision's ImageNet
-  // preset, or any values): part of the recipe, so serving, explain and training agree.
-  const normalize = p.normalize === 'imagenet' ? IMAGENET_NORMALIZE : p.normalize;
   const out = new Float32Array(outH * outW * channels);
-  for (let i = 0; i < outH * outW; i++) {
-    for (let c = 0; c < channels; c++) {
-      const v = scaled(Math.min(1, Math.max(0, resized[order[c]!]![i]!)), c, p.scale);
-      out[i * channels + c] = normalize ? (v - normalize.mean[c]!) / normalize.std[c]! : v;
+  for (let c = 0; c < channels; c++) {
+    const plane = resized[order[c]!]!;
+    const { gain, offset } = channelMap(c, p);
+    for (let i = 0, o = c; i < plane.length; i++, o += channels) {
+      const v = plane[i]!;
+      out[o] = (v < 0 ? 0 : v > 1 ? 1 : v) * gain + offset;
     }
   }
   return out;
 }
 
+/**
+ * Output channel `c` as gain * v + offset of its 0..1 value v: the scale brought to the model's
+ * range, then metadata.json's per-channel (x - mean) / std (torchvision's ImageNet preset, or any
+ * values). Part of the recipe, so serving, explain and training agree.
+ */
+function channelMap(c: number, p: ResizePreprocessing): { gain: number; offset: number } {
+  const [gain, offset] = SCALE_MAP[p.scale](c);
+  const normalize = p.normalize === 'imagenet' ? IMAGENET_NORMALIZE : p.normalize;
+  if (!normalize) return { gain, offset };
+  const mean = normalize.mean[c]!;
+  const std = normalize.std[c]!;
+  return { gain: gain / std, offset: (offset - mean) / std };
+}
+
 /** ImageNet's mean pixel in BGR order on 0..255, as Keras' `preprocess_input(mode='caffe')` subtracts it. */
 export const CAFFE_BGR_MEAN = [103.939, 116.779, 123.68] as const;
 
-/** One 0..1 value of output channel `c` brought to the model's range. */
-function scaled(v: number, c: number, scale: Scale): number {
-  switch (scale) {
-    case 'unit':
-      return v;
-    case 'symmetric':
-      return v * 2 - 1;
-    case 'raw':
-      return v * 255;
-    case 'caffe':
-      return v * 255 - CAFFE_BGR_MEAN[c]!;
-  }
-}
+/** Each scale as [gain, offset] for output channel `c`: a 0..1 value v becomes gain * v + offset. */
+const SCALE_MAP: Record<Scale, (c: number) => readonly [number, number]> = {
+  unit: () => [1, 0],
+  symmetric: () => [2, -1],
+  raw: () => [255, 0],
+  caffe: (c) => [255, -CAFFE_BGR_MEAN[c]!],
+};

@@ -1,6 +1,6 @@
 /**
- * An inference worker thread: its own TensorFlow.js backend and its own copy of every loaded
- * model version. It decodes and preprocesses the images of a batch, runs one predict for the
+ * An inference worker thread: its own copy of every loaded model version (ONNX Runtime sessions,
+ * or TF.js models on its own backend). It decodes and preprocesses the images of a batch, runs one predict for the
  * batch, and answers one result per input. Started by WorkerPool; never imported elsewhere.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -8,9 +8,8 @@ import { performance } from 'node:perf_hooks';
 import { ProblemError } from '../errors/errors';
 import { log } from '../log';
 import type { BackendName } from '../config';
-import { readModelFiles } from '../model-store/files';
 import { type LocalServable, loadLocalServable } from './local-servable';
-import { type FromWorker, type ItemResult, type ToWorker, transferable, type WorkerInit } from './worker-protocol';
+import type { FromWorker, ItemResult, ToWorker, WorkerInit } from './worker-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('worker-main runs only as a worker thread (started by WorkerPool)');
@@ -18,10 +17,10 @@ const init = workerData as WorkerInit;
 const servables = new Map<string, LocalServable>();
 
 /**
- * This thread's TensorFlow.js backend, started once, when first needed. TF.js (~30 MB of code
- * per thread) is loaded only by a worker that plans a TF.js model (conversion + parity check)
- * or serves one on TF.js; worker 0 starts it at once, so a backend that cannot start still stops
- * start-up, and the others stay without it while every version they hold runs on ONNX.
+ * This thread's TensorFlow.js backend, started when a version is to serve on TF.js: TF.js (~30 MB
+ * of code per thread, and a WebAssembly heap that never shrinks) stays out of a worker whose
+ * versions all run on ONNX. The planning thread (planner-main.ts) has already started the same
+ * backend once, so one that cannot start stopped the server at start-up.
  */
 let backend: Promise<BackendName> | undefined;
 function ensureBackend(): Promise<BackendName> {
@@ -79,25 +78,6 @@ let runs: Promise<void> = Promise.resolve();
 
 async function handle(message: ToWorker): Promise<void> {
   switch (message.type) {
-    case 'plan':
-      try {
-        // The TF.js model used for the parity check is freed here whichever engine wins: every
-        // worker, this one included, then loads the version as planned.
-        await ensureBackend();
-        const { planVersion } = await import('./engines/plan');
-        const planned = await planVersion(await readModelFiles(message.stored.dir), message.stored.dir, message.engine);
-        planned.tfjs?.dispose();
-        const { plan } = planned;
-        if (plan.name === 'onnx' && typeof plan.graph.model !== 'string') {
-          const { view, buffer } = transferable(plan.graph.model);
-          send({ type: 'planned', key: message.key, plan: { ...plan, graph: { ...plan.graph, model: view } } }, [buffer]);
-        } else {
-          send({ type: 'planned', key: message.key, plan });
-        }
-      } catch (e) {
-        send({ type: 'load-failed', key: message.key, error: (e as Error).message });
-      }
-      return;
     case 'load':
       try {
         if (message.plan.name === 'tfjs') await ensureBackend();
@@ -130,20 +110,12 @@ async function handle(message: ToWorker): Promise<void> {
 }
 
 
-(init.index === 0 ? ensureBackend() : Promise.resolve(undefined)).then(
-  (backend) => {
-    port.on('message', (message: ToWorker) => {
-      handle(message).catch((e: unknown) => {
-        // Not reached by bad inputs (they become results): something is wrong with this thread.
-        // End it; the pool answers its in-flight inputs with 503 and starts a new one.
-        log.error('inference worker failed', { worker: init.index, error: e instanceof Error ? e.stack : String(e) });
-        process.exit(1);
-      });
-    });
-    send({ type: 'ready', backend });
-  },
-  (e: unknown) => {
-    log.error('inference worker could not start its backend', { worker: init.index, error: (e as Error).message });
-    send({ type: 'init-failed', error: (e as Error).message });
-  },
-);
+port.on('message', (message: ToWorker) => {
+  handle(message).catch((e: unknown) => {
+    // Not reached by bad inputs (they become results): something is wrong with this thread.
+    // End it; the pool answers its in-flight inputs with 503 and starts a new one.
+    log.error('inference worker failed', { worker: init.index, error: e instanceof Error ? e.stack : String(e) });
+    process.exit(1);
+  });
+});
+send({ type: 'ready' });

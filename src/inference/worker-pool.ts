@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { BackendName } from '../config';
@@ -8,12 +7,13 @@ import { log } from '../log';
 import { readModelMetadata } from '../model-store/files';
 import type { ModelMetadata } from '../model-store/metadata';
 import type { StoredVersion } from '../model-store/repository';
-import { PROJECT_ROOT } from '../paths';
 import type { BatchPolicy } from '../model-store/model-config';
 import { BatchQueue, QueueFull, type Queued } from './batch-queue';
 import type { EngineChoice, EngineName } from './engines/engine';
 import type { LoadPlan } from './engines/plan';
 import type { ModelInput, Servable } from './servable';
+import { Planner } from './planner';
+import { startThread, stopThread } from './threads';
 import { type BatchTimings, type FromWorker, type ItemResult, type ToWorker, transferable, type WorkerInit } from './worker-protocol';
 
 export interface PoolOptions {
@@ -65,9 +65,9 @@ export interface Entry {
   stored: StoredVersion;
   queue: BatchQueue<Job>;
   /**
-   * How every worker loads it: decided once, by one worker. Once every worker has it, a plan
-   * whose graph is bytes is dropped (a model's size kept in the main thread for nothing but a
-   * crash); a replacement worker then plans the version again itself (`replan`).
+   * How every worker loads it: decided once, by the planning thread. Once every worker has it, a
+   * plan whose graph is bytes is dropped (a model's size kept in the main thread for nothing but
+   * a crash); a replacement worker's load then plans the version again.
    */
   plan: LoadPlan | undefined;
   /** config.yaml's `engine:`, for a replacement worker's plan. */
@@ -79,9 +79,6 @@ interface Pending {
   reject(error: Error): void;
 }
 
-/** The source file of the worker, next to this one (.js in dist, .ts under ts-jest / ts-node). */
-const WORKER_FILE = path.join(__dirname, `worker-main${path.extname(__filename)}`);
-
 /**
  * Young generation of each worker's V8 heap. By default V8 sizes it like a main thread's (up to
  * 3 x 16 MB). A worker's old generation is small (~25 MB live: TF.js and the models' JS objects),
@@ -91,18 +88,6 @@ const WORKER_FILE = path.join(__dirname, `worker-main${path.extname(__filename)}
  * and peak RSS at c=64 with two workers ~350 MB instead of ~440 (npm run bench, docs/performance.md).
  */
 const WORKER_YOUNG_GENERATION_MB = 12;
-
-function startThread(init: WorkerInit): Worker {
-  // This thread's environment as it is now (LOG_LEVEL, LOG_FORMAT, TFJS_BACKEND...): jest, for
-  // one, gives each test file its own process.env, which a worker would not see otherwise.
-  const options = { workerData: init, env: { ...process.env }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } };
-  if (WORKER_FILE.endsWith('.ts')) {
-    // Running from sources (tests): the worker compiles its TypeScript as it loads it.
-    const code = `require('ts-node').register({ transpileOnly: true, project: ${JSON.stringify(path.join(PROJECT_ROOT, 'tsconfig.json'))} }); require(${JSON.stringify(WORKER_FILE)});`;
-    return new Worker(code, { ...options, eval: true });
-  }
-  return new Worker(WORKER_FILE, options);
-}
 
 /** A batch handed to a worker and not yet answered. */
 interface SentBatch {
@@ -127,7 +112,6 @@ class PoolWorker {
   readonly sent: SentBatch[] = [];
   readonly loaded = new Set<string>();
   readonly loads = new Map<string, Pending>();
-  readonly plans = new Map<string, { resolve(plan: LoadPlan): void; reject(error: Error): void }>();
 
   constructor(
     readonly index: number,
@@ -138,19 +122,12 @@ class PoolWorker {
     this.thread.postMessage(message, transfer);
   }
 
-  /** Loads a version as planned; plans it here first when the pool no longer holds the plan. */
-  async load(entry: Entry): Promise<void> {
-    const plan = entry.plan ?? (await this.plan(entry.key, entry.stored, entry.engine));
+  /** Loads a version as planned; plans it again first when the pool no longer holds the plan. */
+  async load(entry: Entry, planner: Planner): Promise<void> {
+    const plan = entry.plan ?? (await planner.plan(entry.stored, entry.engine));
     return new Promise<void>((resolve, reject) => {
       this.loads.set(entry.key, { resolve, reject });
       this.post({ type: 'load', key: entry.key, stored: entry.stored, plan });
-    });
-  }
-
-  plan(key: string, stored: StoredVersion, engine: EngineName | undefined): Promise<LoadPlan> {
-    return new Promise<LoadPlan>((resolve, reject) => {
-      this.plans.set(key, { resolve, reject });
-      this.post({ type: 'plan', key, stored, engine });
     });
   }
 }
@@ -170,13 +147,20 @@ export class WorkerPool {
   private nextBatch = 1;
   private wake: NodeJS.Timeout | undefined;
   private closed = false;
-  private chosenBackend: BackendName | undefined;
+  private constructor(
+    private readonly options: PoolOptions,
+    private readonly planner: Planner,
+    /** The TF.js backend: the planning thread's, and any worker's that serves a version on TF.js. */
+    readonly backend: BackendName,
+  ) {}
 
-  private constructor(private readonly options: PoolOptions) {}
-
-  /** Starts every worker and waits until each has its backend; throws if one cannot start. */
+  /**
+   * Starts the planning thread (which starts TF.js: a backend that cannot start stops the server
+   * here) and every worker, and waits until each is ready; throws if one cannot start.
+   */
   static async start(options: PoolOptions): Promise<WorkerPool> {
-    const pool = new WorkerPool(options);
+    const { planner, backend } = await Planner.start(options.backend);
+    const pool = new WorkerPool(options, planner, backend);
     try {
       await Promise.all(Array.from({ length: options.size }, (_, i) => pool.spawn(i)));
     } catch (e) {
@@ -185,11 +169,6 @@ export class WorkerPool {
     }
     log.info('inference workers started', { workers: options.size, backend: pool.backend });
     return pool;
-  }
-
-  get backend(): BackendName {
-    if (!this.chosenBackend) throw new Error('the pool has not started');
-    return this.chosenBackend;
   }
 
   get size(): number {
@@ -223,19 +202,15 @@ export class WorkerPool {
   async load(stored: StoredVersion, policy: BatchPolicy, engine?: EngineName): Promise<Servable> {
     const metadata = await readModelMetadata(stored.dir);
     const key = `${stored.name}/${stored.version}#${this.nextKey++}`;
-    // One worker decides the engine (for a TF.js model: converts it and checks the ONNX graph
-    // against TF.js), so the conversion and its memory are paid once, not in every worker.
-    // Worker 0 has TF.js started (see worker-main.ts); another one starts it when it must plan.
-    const ready = this.workers.filter((w) => w?.ready);
-    const planner = ready.find((w) => w.index === 0) ?? ready[0];
-    if (!planner) throw new Error(`no inference worker is ready to load ${stored.dir}`);
-    const plan = await planner.plan(key, stored, engine);
+    // The planning thread decides the engine (for a TF.js model: converts it and checks the ONNX
+    // graph against TF.js), so the conversion and its memory are paid once, not in every worker.
+    const plan = await this.planner.plan(stored, engine);
     log.info('model engine chosen', { model: stored.name, version: stored.version, engine: plan.name, reason: plan.reason });
     const entry: Entry = { key, stored, queue: new BatchQueue<Job>(policy), plan, engine };
     // Registered first: a worker being replaced meanwhile loads it as part of its start.
     this.entries.set(entry.key, entry);
     try {
-      await Promise.all(this.workers.filter((w) => w.ready).map((w) => w.load(entry)));
+      await Promise.all(this.workers.filter((w) => w.ready).map((w) => w.load(entry, this.planner)));
     } catch (e) {
       this.unload(entry.key);
       throw e;
@@ -251,7 +226,7 @@ export class WorkerPool {
     for (const entry of this.entries.values()) {
       for (const job of entry.queue.drain()) this.settle(job, new ServiceUnavailable('The server is shutting down.', 1));
     }
-    await Promise.all(this.workers.map((w) => stopThread(w.thread)));
+    await Promise.all([...this.workers.map((w) => stopThread(w.thread)), this.planner.close()]);
   }
 
   /** For tests of crash handling: the threads, as the pool sees them. */
@@ -292,17 +267,14 @@ export class WorkerPool {
 
   /** Starts worker `index`, waits for its backend, loads every registered version into it. */
   private spawn(index: number): Promise<void> {
-    const worker = new PoolWorker(index, startThread({ index, backend: this.options.backend, imageLimits: this.options.imageLimits, threads: this.options.threads ?? 1 }));
+    const worker = new PoolWorker(index, startThread('worker-main', { index, backend: this.options.backend, imageLimits: this.options.imageLimits, threads: this.options.threads ?? 1 } satisfies WorkerInit, { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB }));
     this.workers[index] = worker;
     return new Promise<void>((resolve, reject) => {
       let started = false;
       worker.thread.on('message', (message: FromWorker) => {
         if (message.type === 'ready') {
           started = true;
-          if (message.backend) this.chosenBackend ??= message.backend;
           void this.loadAll(worker).then(resolve, reject);
-        } else if (message.type === 'init-failed') {
-          reject(new Error(`Inference worker ${index} could not start: ${message.error}`));
         } else {
           this.onMessage(worker, message);
         }
@@ -318,7 +290,7 @@ export class WorkerPool {
   private async loadAll(worker: PoolWorker): Promise<void> {
     for (const entry of [...this.entries.values()]) {
       try {
-        await worker.load(entry);
+        await worker.load(entry, this.planner);
       } catch (e) {
         // Loaded fine elsewhere, so this is the worker's problem: it serves the rest.
         log.error('inference worker could not load a model', { worker: worker.index, model: entry.stored.name, version: entry.stored.version, error: (e as Error).message });
@@ -330,20 +302,8 @@ export class WorkerPool {
 
   private onMessage(worker: PoolWorker, message: FromWorker): void {
     switch (message.type) {
-      case 'planned': {
-        const pending = worker.plans.get(message.key);
-        worker.plans.delete(message.key);
-        pending?.resolve(message.plan);
-        return;
-      }
       case 'loaded':
       case 'load-failed': {
-        const planning = worker.plans.get(message.key);
-        if (planning && message.type === 'load-failed') {
-          worker.plans.delete(message.key);
-          planning.reject(new Error(message.error));
-          return;
-        }
         const pending = worker.loads.get(message.key);
         worker.loads.delete(message.key);
         if (message.type === 'loaded' && this.entries.has(message.key)) worker.loaded.add(message.key);
@@ -364,8 +324,6 @@ export class WorkerPool {
     worker.ready = false;
     for (const pending of worker.loads.values()) pending.resolve(); // its replacement loads them
     worker.loads.clear();
-    for (const pending of worker.plans.values()) pending.reject(new Error(`inference worker ${worker.index} stopped (code ${code}) while loading the model`));
-    worker.plans.clear();
     if (this.closed) return;
     log.error('inference worker stopped; replacing it', { worker: worker.index, code, inFlight: worker.sent.reduce((n, batch) => n + batch.jobs.length, 0) });
     for (const batch of worker.sent.splice(0)) {
@@ -522,25 +480,4 @@ class PooledServable implements Servable {
   dispose(): void {
     this.pool.unload(this.entry.key);
   }
-}
-
-/** How long a worker may take to finish its batch and free its models when asked to stop. */
-const STOP_GRACE_MS = 10_000;
-
-/**
- * Asks a worker to stop (it finishes the batches it has, frees its models and ends itself), and
- * terminates it only if it has not ended within STOP_GRACE_MS or has already gone.
- */
-async function stopThread(thread: Worker): Promise<void> {
-  if (thread.threadId === -1) return; // already exited
-  const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
-  const stop: ToWorker = { type: 'stop' };
-  thread.postMessage(stop);
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => {
-    timer = setTimeout(() => resolve('late'), STOP_GRACE_MS);
-  });
-  const outcome = await Promise.race([exited, late]);
-  clearTimeout(timer);
-  if (outcome === 'late') await thread.terminate();
 }

@@ -5,7 +5,6 @@
 import type { BackendName } from '../config';
 import type { ImageLimits } from '../images';
 import type { StoredVersion } from '../model-store/repository';
-import type { EngineName } from './engines/engine';
 import type { LoadPlan } from './engines/plan';
 import type { ModelInput } from './servable';
 
@@ -19,8 +18,6 @@ export interface WorkerInit {
 }
 
 export type ToWorker =
-  /** Decide the version's engine (convert and check a TF.js model); done by one worker per load. */
-  | { type: 'plan'; key: string; stored: StoredVersion; engine: EngineName | undefined }
   | { type: 'load'; key: string; stored: StoredVersion; plan: LoadPlan }
   | { type: 'unload'; key: string }
   | { type: 'run'; batchId: number; key: string; inputs: ModelInput[] }
@@ -47,10 +44,7 @@ export interface BatchTimings {
 }
 
 export type FromWorker =
-  /** `backend`: the TF.js backend, if this worker started one (it starts it when first needed). */
-  | { type: 'ready'; backend: BackendName | undefined }
-  | { type: 'init-failed'; error: string }
-  | { type: 'planned'; key: string; plan: LoadPlan }
+  | { type: 'ready' }
   | { type: 'loaded'; key: string }
   | { type: 'load-failed'; key: string; error: string }
   | { type: 'result'; batchId: number; results: ItemResult[]; timings: BatchTimings };
