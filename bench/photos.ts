@@ -8,7 +8,8 @@
  *     (BENCH_PHOTO_REQUESTS each, 3 for HEIC), p50 latency; and the ~600-byte JPEG declaring
  *     6000x6000 (must be a 400);
  *   - c=8: /predict with the 9 MP Nokia JPEG for BENCH_SECONDS (autocannon), photos/s and the
- *     server's peak RSS (process tree, sampled every 100 ms);
+ *     server's peak RSS (process tree, sampled every 100 ms), once the HEIC decode threads of the
+ *     c=1 runs have ended;
  *   - c=64: /mnist/classify with test/fixtures/mnist/7.png for BENCH_SECONDS, req/s (every answer
  *     must be digit 7).
  * Then the ratios sharp/jimp. Numbers are printed, never asserted. The machine may be shared:
@@ -21,8 +22,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../src/paths';
 import { installExitHooks, killAll, type RunningServer, startServer } from './lib/children';
-import { envNumber } from './lib/env';
+import { envNumber, sleep } from './lib/env';
 import { runLoad } from './lib/load';
+import { IDLE_MS as HEIC_THREAD_IDLE_MS } from '../src/images/decode-thread';
 import { median } from '../src/images/stats';
 import { multipartFile } from '../test/support/multipart';
 
@@ -112,6 +114,9 @@ async function measure(decoder: string): Promise<Result> {
     const tiny = { file: 'tiny.jpg', mime: 'image/jpeg', bytes: tinyHugeJpeg() };
     await post(server.base, '/predict', 'image', tiny);
     const tinyRuns = await Promise.all([0, 1, 2, 3, 4].map(() => post(server.base, '/predict', 'image', tiny)));
+    // The HEIC decode threads end 5 s after their last decode (src/images/decode-thread.ts); wait
+    // for them, so that c=8 measures JPEG traffic alone rather than the HEIC requests before it.
+    await sleep(HEIC_THREAD_IDLE_MS + 1000);
     const nokia = PHOTOS.find((p) => p.file === 'nokia.jpg')!;
     const upload = multipartFile('image', nokia.file, nokia.mime, nokia.bytes);
     const c8 = await runLoad({ url: `${server.base}/predict`, connections: 8, seconds: SECONDS, body: upload.body, contentType: upload.contentType, timeoutSeconds: 60, pid: server.pid });

@@ -14,14 +14,14 @@
  *
  * First the compute ceiling (bench/compute-ceiling.ts) runs in a child process while the machine
  * is otherwise idle. Then each server is started as a child process on a free port, awaited on
- * GET /v2/health/ready, warmed up, and driven by autocannon POSTing test/fixtures/mnist/7.png as
+ * GET /v2/health/ready, warmed up, and driven by wrk (else autocannon) POSTing test/fixtures/mnist/7.png as
  * multipart field `file` at each concurrency for BENCH_SECONDS, while the RSS of its process
  * tree is sampled every 100 ms. Every 2xx body of the real servers must say digit 7; any other
  * answer is an error. Finally a fresh specserve is overloaded (c=512) to see how it sheds load.
  * Builds nothing: the npm script builds first. Numbers are printed, never asserted.
  *
- * Note: autocannon runs in this process, on the same cores as the server. On a 2-core machine
- * the client takes a good part of one core, which caps every server, the ceiling most of all.
+ * Note: the client runs on the same cores as the server. On a 2-core machine it takes a good part
+ * of one core (wrk less than autocannon), which caps every server, the ceiling most of all.
  *
  * Env: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONCURRENCY (1,16,64),
  * BENCH_ROUNDS (1: every server once; N: N interleaved rounds, ratios are the median over rounds),
@@ -29,7 +29,7 @@
  * BENCH_OVERLOAD_SECONDS (= BENCH_SECONDS), BENCH_OVERLOAD_MAX_QUEUE (64), BENCH_TIMEOUT_SECONDS (10, per request),
  * BENCH_COMPUTE_SECONDS (2 per batch size; 0 skips the compute ceiling), WORKERS (cores, for the
  * compute ceiling and passed to specserve), BENCH_OUT (write the results as JSON there),
- * BENCH_START_TIMEOUT_SECONDS (120), BENCH_NODE_ARGS (node flags for the servers, e.g. --cpu-prof --cpu-prof-dir=DIR).
+ * BENCH_CLIENT (wrk when installed, else autocannon), BENCH_START_TIMEOUT_SECONDS (120), BENCH_NODE_ARGS (node flags for the servers, e.g. --cpu-prof --cpu-prof-dir=DIR).
  * When MODEL_STORE is unset, specserve gets a temporary store holding only mnist (a link to
  * model-store/mnist), so that it loads exactly the naive server's model and RSS compares fairly.
  */
@@ -43,6 +43,7 @@ import { freePort, installExitHooks, killAll, type RunningServer, startServer } 
 import { envIntegers, envNumber, sleep } from './lib/env';
 import { runGrpcLoad } from './lib/grpc-load';
 import { runLoad } from './lib/load';
+import { runWrkLoad, wrkAvailable } from './lib/wrk-load';
 import { systemPython } from './lib/python';
 import { multipartFile } from '../test/support/multipart';
 import { formatMachine, formatOverload, formatRatios, formatTable, machineFacts, type Row, summariseRatios } from './lib/report';
@@ -57,6 +58,11 @@ const OVERLOAD_SECONDS = envNumber('BENCH_OVERLOAD_SECONDS', SECONDS, 1);
 /** The overload run's max_queue: small, so the server must shed load with 503 rather than queue it. */
 const OVERLOAD_MAX_QUEUE = envNumber('BENCH_OVERLOAD_MAX_QUEUE', 64, 1);
 const TIMEOUT_SECONDS = envNumber('BENCH_TIMEOUT_SECONDS', 10, 1);
+/**
+ * The HTTP load client: wrk when installed (a C client in its own process; it handles the Python
+ * peer's `Connection: close`), else autocannon in this process. BENCH_CLIENT forces one.
+ */
+const CLIENT = chooseClient(process.env.BENCH_CLIENT?.trim());
 const START_TIMEOUT_MS = envNumber('BENCH_START_TIMEOUT_SECONDS', 120, 1) * 1000;
 /** Node flags for every server, space-separated: profile with BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
@@ -66,6 +72,17 @@ const SERVER_ENV = /^(WORKERS|INTRA_OP_THREADS|MAX_|BATCH|QUEUE|REQUEST_TIMEOUT_
 const PYTHON_PEER_DIR = path.join(PROJECT_ROOT, 'bench', 'baselines', 'python-peer');
 
 /** Why the Python peer cannot run here (a missing Debian package), or undefined when it can. */
+function chooseClient(forced: string | undefined): 'wrk' | 'autocannon' {
+  if (forced === 'autocannon') return 'autocannon';
+  if (forced === 'wrk' || forced === undefined || forced === '') {
+    if (wrkAvailable()) return 'wrk';
+    if (forced === 'wrk') throw new Error('BENCH_CLIENT=wrk but wrk is not on PATH (apt-get install wrk)');
+    console.error('wrk is not installed (apt-get install wrk): autocannon drives the HTTP servers, in this process; the Python peer closes every connection and autocannon mis-times that');
+    return 'autocannon';
+  }
+  throw new Error(`BENCH_CLIENT: expected wrk or autocannon, got ${forced}`);
+}
+
 function pythonPeerMissing(): string | undefined {
   const probe = spawnSync(systemPython(), ['-c', 'import torch, flask, PIL, numpy'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) return `python3 with torch, flask, PIL and numpy is not installed (apt-get install python3-torch python3-flask python3-pil python3-numpy gunicorn): ${(probe.error?.message ?? probe.stderr).trim().split('\n').at(-1)}`;
@@ -146,7 +163,7 @@ function load(server: RunningServer, target: Target, connections: number, second
   if (grpcPort !== undefined) {
     return runGrpcLoad({ port: grpcPort, connections, seconds, png: PNG, expectDigit: EXPECTED_DIGIT, timeoutSeconds: TIMEOUT_SECONDS, pid: server.pid });
   }
-  return runLoad({
+  return (CLIENT === 'wrk' ? runWrkLoad : runLoad)({
     url: `${server.base}/mnist/classify`,
     connections,
     seconds,
@@ -235,7 +252,7 @@ async function main(): Promise<void> {
     machine.backend = compute?.backend ?? 'unknown (BENCH_COMPUTE_SECONDS=0)';
     const ratioValues = summariseRatios(rows, compute);
     console.log(formatMachine(machine));
-    console.log(`bench: ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up; ${PNG.length}-byte PNG, multipart body ${UPLOAD.body.length} bytes; specserve store ${store}`);
+    console.log(`bench: ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up; HTTP client ${CLIENT}; ${PNG.length}-byte PNG, multipart body ${UPLOAD.body.length} bytes; specserve store ${store}`);
     if (compute) console.log(`\n${formatComputeCeiling(compute)}`);
     console.log(`\n${formatTable(rows)}`);
     console.log(

@@ -1,6 +1,6 @@
 /**
  * Where the CPU went during a run, in % of one core (200% = both cores of a 2-core machine):
- * the server's process tree, this process (the autocannon client), everything else on the
+ * the server's process tree, the client (autocannon in this process, or a wrk child), everything else on the
  * machine, and time stolen by the hypervisor. The bench shares the machine with whatever else
  * runs there; "other" and "steal" say how much a run's numbers were disturbed, and a server
  * pinned at 100% (one core) says a single-threaded server was CPU-bound.
@@ -20,6 +20,13 @@ function processCpuSeconds(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU seconds of this process's children that have exited and been reaped (cutime + cstime): the wrk client. */
+function reapedChildrenCpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / USER_HZ;
 }
 
 function treeCpuSeconds(root: number): number {
@@ -46,13 +53,15 @@ export function cpuWindow(serverPid: number): { stop(): CpuShares } {
   const t0 = process.hrtime.bigint();
   const server0 = treeCpuSeconds(serverPid);
   const client0 = process.cpuUsage();
+  const reaped0 = reapedChildrenCpuSeconds();
   const machine0 = machineSeconds();
   return {
     stop() {
       const wall = Number(process.hrtime.bigint() - t0) / 1e9;
       const server = treeCpuSeconds(serverPid) - server0;
       const c = process.cpuUsage(client0);
-      const client = (c.user + c.system) / 1e6;
+      // The client: this process (autocannon, the gRPC client) plus a wrk child that has exited.
+      const client = (c.user + c.system) / 1e6 + reapedChildrenCpuSeconds() - reaped0;
       const m = machineSeconds();
       const pct = (s: number) => (100 * s) / wall;
       return {

@@ -55,7 +55,7 @@ export function decodeBoundMs(pixels: number): number {
  * before the next burst of other work: at 30 s it sat under a following load of JPEGs and raised
  * that load's peak RSS by ~200 MB (npm run bench:photos, docs/performance.md).
  */
-const IDLE_MS = 5_000;
+export const IDLE_MS = 5_000;
 
 interface Job {
   codec: ThreadCodec;

@@ -11,9 +11,9 @@ function gray(width: number, height: number, levels: number[]): RgbaImage {
 // 4 wide x 2 high; as 0..1: row 0 = .0 .2 .4 .6, row 1 = .8 1 .0 .2
 const TINY = gray(4, 2, [0, 51, 102, 153, 204, 255, 0, 51]);
 const recipe = (over: Partial<ResizePreprocessing>): ResizePreprocessing => ({ recipe: 'resize', resize: 'stretch', scale: 'unit', invert: 'never', ...over });
-const close = (actual: Float32Array, expected: number[]) => {
+const close = (actual: Float32Array, expected: number[], digits = 5) => {
   expect(actual).toHaveLength(expected.length);
-  expected.forEach((v, i) => expect(actual[i]).toBeCloseTo(v, 5));
+  expected.forEach((v, i) => expect(actual[i]).toBeCloseTo(v, digits));
 };
 
 describe('the resize recipe, against values worked out by hand', () => {
@@ -64,6 +64,18 @@ describe('the resize recipe, against values worked out by hand', () => {
   it('flattens transparency onto white before anything else', () => {
     const clear = { width: 1, height: 1, data: new Uint8Array([0, 0, 0, 0]) };
     close(resizeInput(clear, [1, 1, 1], recipe({})), [1]);
+  });
+
+  it('an image already at the model size goes straight to the tensor: colour, order, transparency', () => {
+    // 2x1: an opaque orange pixel and a half-transparent blue one (flattened onto white).
+    const image = { width: 2, height: 1, data: new Uint8Array([255, 102, 0, 255, 0, 0, 255, 128]) };
+    const half = (v: number) => (128 * v + 127 * 255) / (255 * 255);
+    close(resizeInput(image, [1, 2, 3], recipe({})), [1, 0.4, 0, half(0), half(0), half(255)]);
+    close(resizeInput(image, [1, 2, 3], recipe({ scale: 'caffe' })), [0 - 103.939, 102 - 116.779, 255 - 123.68, half(255) * 255 - 103.939, half(0) * 255 - 116.779, half(0) * 255 - 123.68], 4); // float32 near 100: 4 decimals
+    // The same pixels through the sampling path (a 2x2 image read by a 2x2 grid is the identity
+    // too, but a 4x2 image stretched to 2x1 is not): both paths agree on what they share.
+    const wide = { width: 4, height: 1, data: new Uint8Array([255, 102, 0, 255, 255, 102, 0, 255, 0, 0, 255, 128, 0, 0, 255, 128]) };
+    close(resizeInput(wide, [1, 2, 3], recipe({ scale: 'symmetric' })), Array.from(resizeInput(image, [1, 2, 3], recipe({ scale: 'symmetric' }))));
   });
 
   it('invert: auto turns a light background dark, and leaves a dark one alone', () => {
