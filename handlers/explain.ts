@@ -54,7 +54,7 @@ export async function explain(
     const input = await prepareInput(file.buffer, metadata, imageLimits);
     // Tensors are transferred to the worker (detached here): send a copy, keep `input` for the PNG.
     const rows = await servable.predict([input.slice(), ...occludedCopies(input, plan)].map((tensor) => ({ tensor })));
-    const [top] = rankClasses(rows[0]!, metadata);
+    const [top] = rankClasses(rows[0]!, metadata, 1);
     const scores = rows.slice(1).map((row) => labelScores(row, metadata)[top!.index]!);
     const grid = sensitivityGrid(top!.score, scores, plan);
     const explanation: Explanation = {

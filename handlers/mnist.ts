@@ -19,7 +19,7 @@ export async function postImage(
 
 async function classifyDigit(servable: Servable, file: UploadedFile): Promise<DigitPrediction> {
   const [output] = await servable.predict([{ image: file.buffer }]);
-  const [best] = rankClasses(output, servable.metadata);
+  const [best] = rankClasses(output, servable.metadata, 1);
   return {
     digit: Number(best.label),
     confidence: best.score,

@@ -49,14 +49,12 @@ export async function classify(
     if (topK !== undefined && topK > labels.length) throw new BadRequest(`top_k is ${topK} but model '${name}' has ${labels.length} labels.`);
     const [row] = await servable.predict([{ image: file.buffer }]);
     const { kind } = servable.metadata.output;
-    const ranked = rankClasses(row!, servable.metadata);
+    const ranked = rankClasses(row!, servable.metadata, topK ?? (kind === 'sigmoid' ? labels.length : DEFAULT_TOP_K));
     const thresholds = labelThresholds(servable.metadata);
     return {
       model: { name: servable.name, version: servable.version },
       kind,
-      predictions: ranked
-        .slice(0, topK ?? (kind === 'sigmoid' ? labels.length : DEFAULT_TOP_K))
-        .map(({ index, label, score }) => (kind === 'sigmoid' ? { label, score, positive: score >= thresholds[index]! } : { label, score })),
+      predictions: ranked.map(({ index, label, score }) => (kind === 'sigmoid' ? { label, score, positive: score >= thresholds[index]! } : { label, score })),
     };
   });
 }

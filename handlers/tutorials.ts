@@ -21,14 +21,13 @@ export async function predict(
   { image }: { image: UploadedFile },
   context: HandlerContext,
 ): Promise<{ success: true; predictions: { label: string; probability: number }[] }> {
-  const ranked = await classify(image, context, { route: 'POST /predict', setting: 'PREDICT_MODEL', name: context.routeModels.predict });
-  return { success: true, predictions: ranked.slice(0, TOP).map(({ label, score }) => ({ label, probability: score })) };
+  const ranked = await classify(image, context, { route: 'POST /predict', setting: 'PREDICT_MODEL', name: context.routeModels.predict }, TOP);
+  return { success: true, predictions: ranked.map(({ label, score }) => ({ label, probability: score })) };
 }
 
 /** POST /inference: `{label: probability}` for the five best labels, best first. */
 export async function inference({ image }: { image: UploadedFile }, context: HandlerContext): Promise<Record<string, number>> {
-  const ranked = await classify(image, context, { route: 'POST /inference', setting: 'INFERENCE_MODEL', name: context.routeModels.inference });
-  return asObject(ranked.slice(0, TOP));
+  return asObject(await classify(image, context, { route: 'POST /inference', setting: 'INFERENCE_MODEL', name: context.routeModels.inference }, TOP));
 }
 
 /** POST /scorefile/: `{label: score}` for every label of the multi-label model, in label order. */
@@ -57,8 +56,8 @@ function firstMultiLabelModel(models: ModelManager): string {
   return found.name;
 }
 
-/** Runs the route's model (newest version) on one image; 503 naming the model and its setting when absent. */
-async function classify(file: UploadedFile, { models }: HandlerContext, { route, setting, name }: RouteModel): Promise<RankedClass[]> {
+/** Runs the route's model (newest version) on one image: its `top` best labels (all by default); 503 naming the model and its setting when absent. */
+async function classify(file: UploadedFile, { models }: HandlerContext, { route, setting, name }: RouteModel, top?: number): Promise<RankedClass[]> {
   if (models.ready && models.availableVersions(name).length === 0) {
     throw new ServiceUnavailable(
       `${route} needs model '${name}' (${setting}), which is not loaded. Add a ${name}/<version>/ folder to the model store (MODEL_STORE) or set ${setting} to a loaded model.`,
@@ -67,7 +66,7 @@ async function classify(file: UploadedFile, { models }: HandlerContext, { route,
   }
   return models.withServable({ name }, async (servable: Servable) => {
     const [row] = await servable.predict([{ image: file.buffer }]);
-    return rankClasses(row!, servable.metadata);
+    return rankClasses(row!, servable.metadata, top);
   }, 503);
 }
 

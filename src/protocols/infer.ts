@@ -103,11 +103,7 @@ export function inferOutputs(rows: readonly Float32Array[], requested: { name: s
       name,
       datatype: 'BYTES',
       shape: [rows.length, classification],
-      data: rows.flatMap((row) =>
-        rankClasses(row, model)
-          .slice(0, classification)
-          .map((c) => `${c.score}:${c.index}:${c.label}`),
-      ),
+      data: rows.flatMap((row) => rankClasses(row, model, classification).map((c) => `${c.score}:${c.index}:${c.label}`)),
     };
   });
 }

@@ -11,6 +11,18 @@ describe('rankClasses', () => {
       { index: 3, label: 'd', score: 0 },
     ]);
   });
+
+  it('the best k are the first k of the whole ranking, ties included', () => {
+    const labels = Array.from({ length: 1000 }, (_, i) => `class ${i}`);
+    let seed = 7;
+    const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    for (let trial = 0; trial < 5; trial++) {
+      // Coarse scores (a tenth apart) so that many classes tie, as saturated softmax rows do.
+      const row = labels.map(() => Math.round(random() * 10) / 10);
+      const all = rankClasses(row, { output: softmax, labels });
+      for (const k of [0, 1, 5, 17, 999, 1000, 1001]) expect(rankClasses(row, { output: softmax, labels }, k)).toEqual(all.slice(0, k));
+    }
+  });
 });
 
 describe('output kinds', () => {

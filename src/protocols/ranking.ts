@@ -36,11 +36,28 @@ function softmax(row: ArrayLike<number>): number[] {
   return exps.map((e) => probability(e / sum));
 }
 
-/** An output row -> every label with its score, best first (ties keep label order). */
-export function rankClasses(row: ArrayLike<number>, model: OutputMeaning): RankedClass[] {
-  return labelScores(row, model)
-    .map((score, index) => ({ index, label: model.labels[index] ?? String(index), score }))
-    .sort((a, b) => b.score - a.score || a.index - b.index);
+/**
+ * An output row -> the labels with their scores, best first (ties keep label order): every label,
+ * or the best `top`. A top-k answer keeps only k entries while it scans (ImageNet's 1,000 classes
+ * for a top 5: no 1,000 objects to build and sort on the main thread for every request).
+ */
+export function rankClasses(row: ArrayLike<number>, model: OutputMeaning, top = Infinity): RankedClass[] {
+  const scores = labelScores(row, model);
+  const entry = (index: number): RankedClass => ({ index, label: model.labels[index] ?? String(index), score: scores[index]! });
+  if (top >= scores.length) return scores.map((_, index) => entry(index)).sort((a, b) => b.score - a.score || a.index - b.index);
+  const best: RankedClass[] = [];
+  for (let index = 0; index < scores.length && top > 0; index++) {
+    const score = scores[index]!;
+    // Scanned in label order, so a score equal to one already kept ranks after it.
+    if (best.length === top) {
+      if (!(score > best[top - 1]!.score)) continue;
+      best.pop();
+    }
+    let at = best.length;
+    while (at > 0 && best[at - 1]!.score < score) at--;
+    best.splice(at, 0, entry(index));
+  }
+  return best;
 }
 
 /** A `sigmoid` (multi-label) output row -> the labels whose score reaches their threshold, best first. */
