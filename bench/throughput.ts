@@ -71,7 +71,6 @@ const SERVERS = (process.env.BENCH_SERVERS ?? 'specserve,grpc,unbatched,naive,ce
 const SERVER_ENV = /^(WORKERS|INTRA_OP_THREADS|MAX_|BATCH|QUEUE|REQUEST_TIMEOUT_MS$|TFJS_BACKEND$|MODEL_STORE$)/;
 const PYTHON_PEER_DIR = path.join(PROJECT_ROOT, 'bench', 'baselines', 'python-peer');
 
-/** Why the Python peer cannot run here (a missing Debian package), or undefined when it can. */
 function chooseClient(forced: string | undefined): 'wrk' | 'autocannon' {
   if (forced === 'autocannon') return 'autocannon';
   if (forced === 'wrk' || forced === undefined || forced === '') {
@@ -83,6 +82,7 @@ function chooseClient(forced: string | undefined): 'wrk' | 'autocannon' {
   throw new Error(`BENCH_CLIENT: expected wrk or autocannon, got ${forced}`);
 }
 
+/** Why the Python peer cannot run here (a missing Debian package), or undefined when it can. */
 function pythonPeerMissing(): string | undefined {
   const probe = spawnSync(systemPython(), ['-c', 'import torch, flask, PIL, numpy'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) return `python3 with torch, flask, PIL and numpy is not installed (apt-get install python3-torch python3-flask python3-pil python3-numpy gunicorn): ${(probe.error?.message ?? probe.stderr).trim().split('\n').at(-1)}`;

@@ -1,7 +1,7 @@
 /**
  * Where the CPU went during a run, in % of one core (200% = both cores of a 2-core machine):
- * the server's process tree, the client (autocannon in this process, or a wrk child), everything else on the
- * machine, and time stolen by the hypervisor. The bench shares the machine with whatever else
+ * the server's process tree, the client (autocannon in this process, or a wrk child), everything
+ * else on the machine, and time stolen by the hypervisor. The bench shares the machine with whatever else
  * runs there; "other" and "steal" say how much a run's numbers were disturbed, and a server
  * pinned at 100% (one core) says a single-threaded server was CPU-bound.
  * Linux /proc only; USER_HZ is 100 on every mainstream Linux build.

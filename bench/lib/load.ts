@@ -52,6 +52,36 @@ export interface LoadResult {
   serverCpuMsPerReq: number;
 }
 
+/** What every load client measures; `loadResult` derives the rest the same way for all of them. */
+export interface LoadCounts {
+  connections: number;
+  seconds: number;
+  p50: number;
+  p99: number;
+  statuses: Record<string, number>;
+  wrong: number;
+  socketErrors: number;
+  timeouts: number;
+  peakRssMb: number;
+  cpu: CpuShares;
+}
+
+export function loadResult(c: LoadCounts): LoadResult {
+  const is2xx = (status: string) => Number(status) >= 200 && Number(status) < 300;
+  const entries = Object.entries(c.statuses);
+  const total2xx = entries.reduce((n, [s, k]) => (is2xx(s) ? n + k : n), 0);
+  const non2xx = entries.reduce((n, [s, k]) => (is2xx(s) ? n : n + k), 0);
+  const ok = total2xx - c.wrong;
+  return {
+    ...c,
+    ok,
+    reqPerSec: ok / c.seconds,
+    non2xx,
+    errors: non2xx + c.wrong + c.socketErrors + c.timeouts,
+    serverCpuMsPerReq: ok > 0 ? (c.cpu.serverSeconds * 1000) / ok : NaN,
+  };
+}
+
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
@@ -101,25 +131,16 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const peakRssMb = rss.stop();
 
   const sorted = Float64Array.from(okLatencies).sort();
-  const total2xx = okLatencies.length;
-  const non2xx = Object.entries(statuses).reduce((n, [s, c]) => (Number(s) >= 200 && Number(s) < 300 ? n : n + c), 0);
-  const ok = total2xx - wrong;
-  const socketErrors = result.errors - result.timeouts;
-  return {
+  return loadResult({
     connections: o.connections,
     seconds: result.duration,
-    ok,
-    reqPerSec: ok / result.duration,
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
     statuses,
-    non2xx,
     wrong,
-    socketErrors,
+    socketErrors: result.errors - result.timeouts,
     timeouts: result.timeouts,
-    errors: non2xx + wrong + socketErrors + result.timeouts,
     peakRssMb,
     cpu: cpuShares,
-    serverCpuMsPerReq: ok > 0 ? (cpuShares.serverSeconds * 1000) / ok : NaN,
-  };
+  });
 }

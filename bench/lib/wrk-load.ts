@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/paths';
 import { cpuWindow } from './cpu';
-import type { LoadOptions, LoadResult } from './load';
+import { type LoadOptions, type LoadResult, loadResult } from './load';
 import { sampleRss } from './rss';
 
 const SCRIPT = path.join(PROJECT_ROOT, 'bench', 'lib', 'wrk-post.lua');
@@ -72,28 +72,18 @@ export async function runWrkLoad(o: LoadOptions): Promise<LoadResult> {
     const line = out.split('\n').find((l) => l.startsWith('WRKJSON '));
     if (!line) throw new Error(`wrk printed no summary:\n${out}`);
     const s = JSON.parse(line.slice('WRKJSON '.length)) as WrkSummary;
-    const seconds = s.durationUs / 1e6;
-    const total2xx = Object.entries(s.statuses).reduce((n, [st, c]) => (Number(st) >= 200 && Number(st) < 300 ? n + c : n), 0);
-    const non2xx = Object.values(s.statuses).reduce((n, c) => n + c, 0) - total2xx;
-    const ok = total2xx - s.wrong;
-    const socketErrors = s.connect + s.read + s.write;
-    return {
+    return loadResult({
       connections: o.connections,
-      seconds,
-      ok,
-      reqPerSec: ok / seconds,
+      seconds: s.durationUs / 1e6,
       p50: s.p50Us / 1000,
       p99: s.p99Us / 1000,
       statuses: s.statuses,
-      non2xx,
       wrong: s.wrong,
-      socketErrors,
+      socketErrors: s.connect + s.read + s.write,
       timeouts: s.timeout,
-      errors: non2xx + s.wrong + socketErrors + s.timeout,
       peakRssMb,
       cpu: cpuShares,
-      serverCpuMsPerReq: ok > 0 ? (cpuShares.serverSeconds * 1000) / ok : NaN,
-    };
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
