@@ -72,8 +72,8 @@ describe('the resize recipe, against values worked out by hand', () => {
     const half = (v: number) => (128 * v + 127 * 255) / (255 * 255);
     close(resizeInput(image, [1, 2, 3], recipe({})), [1, 0.4, 0, half(0), half(0), half(255)]);
     close(resizeInput(image, [1, 2, 3], recipe({ scale: 'caffe' })), [0 - 103.939, 102 - 116.779, 255 - 123.68, half(255) * 255 - 103.939, half(0) * 255 - 116.779, half(0) * 255 - 123.68], 4); // float32 near 100: 4 decimals
-    // The same pixels through the sampling path (a 2x2 image read by a 2x2 grid is the identity
-    // too, but a 4x2 image stretched to 2x1 is not): both paths agree on what they share.
+    // The same two pixels, each doubled to 4x1 and stretched back to 2x1, go through the sampling
+    // path instead: both paths give the same tensor.
     const wide = { width: 4, height: 1, data: new Uint8Array([255, 102, 0, 255, 255, 102, 0, 255, 0, 0, 255, 128, 0, 0, 255, 128]) };
     close(resizeInput(wide, [1, 2, 3], recipe({ scale: 'symmetric' })), Array.from(resizeInput(image, [1, 2, 3], recipe({ scale: 'symmetric' }))));
   });

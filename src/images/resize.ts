@@ -5,17 +5,23 @@ import { resample, type SampleGrid } from './resample';
 
 export type ResizePreprocessing = Extract<Preprocessing, { recipe: 'resize' }>;
 
+/** A 0..255 channel value with its pixel's alpha, flattened onto white, as 0..1. */
+function onWhite(value: number, alpha: number): number {
+  return alpha === 255 ? value / 255 : (alpha * value + (255 - alpha) * 255) / (255 * 255);
+}
+
+/** The RGBA channel behind each output channel: caffe reads BGR; every other scale keeps RGB. */
+function sourceChannels(p: ResizePreprocessing): readonly [number, number, number] {
+  return p.scale === 'caffe' ? [2, 1, 0] : [0, 1, 2];
+}
+
 /** The image as planes of 0..1 values, alpha flattened onto white: luma (`rgbaToGray`), or R, G, B. */
 function planes(rgba: RgbaImage, channels: 1 | 3): GrayImage[] {
   if (channels === 1) return [rgbaToGray(rgba)];
   const { width, height, data } = rgba;
   return [0, 1, 2].map((c) => {
     const plane = new Float32Array(width * height);
-    for (let i = 0, p = 0; i < plane.length; i++, p += 4) {
-      const alpha = data[p + 3]!;
-      // Opaque pixels (nearly all, and every pixel libvips delivers: it flattens) skip the blend.
-      plane[i] = alpha === 255 ? data[p + c]! / 255 : (alpha * data[p + c]! + (255 - alpha) * 255) / (255 * 255);
-    }
+    for (let i = 0, p = 0; i < plane.length; i++, p += 4) plane[i] = onWhite(data[p + c]!, data[p + 3]!);
     return { width, height, data: plane };
   });
 }
@@ -55,8 +61,8 @@ export function resizeInput(rgba: RgbaImage, shape: readonly number[], p: Resize
   }
   const g = grid(rgba.width, rgba.height, outW, outH, p.resize);
   const resized = source.map((plane) => resample(plane, g).data);
-  // caffe reads the planes in BGR order; every other scale keeps RGB (or the one gray plane).
-  const order = p.scale === 'caffe' ? [2, 1, 0] : [0, 1, 2];
+  // The one gray plane, or R, G, B in the scale's order.
+  const order = sourceChannels(p);
   const out = new Float32Array(outH * outW * channels);
   for (let c = 0; c < channels; c++) {
     const plane = resized[order[c]!]!;
@@ -76,14 +82,14 @@ export function resizeInput(rgba: RgbaImage, shape: readonly number[], p: Resize
  * pixels read a 256-entry table per channel.
  */
 function rgbTensor({ width, height, data }: RgbaImage, p: ResizePreprocessing): Float32Array {
-  const source = p.scale === 'caffe' ? [2, 1, 0] : [0, 1, 2];
+  const source = sourceChannels(p);
   const maps = [0, 1, 2].map((c) => channelMap(c, p));
   const tables = maps.map(({ gain, offset }) => {
     const table = new Float32Array(256);
     for (let v = 0; v < 256; v++) table[v] = Math.fround(v / 255) * gain + offset;
     return table;
   });
-  const [s0, s1, s2] = source as [number, number, number];
+  const [s0, s1, s2] = source;
   const [t0, t1, t2] = tables as [Float32Array, Float32Array, Float32Array];
   const n = width * height;
   const out = new Float32Array(n * 3);
@@ -96,8 +102,8 @@ function rgbTensor({ width, height, data }: RgbaImage, p: ResizePreprocessing): 
       continue;
     }
     for (let c = 0; c < 3; c++) {
-      // As `planes`: flattened onto white, rounded to float32 like a plane's value.
-      const v = Math.fround((alpha * data[q + source[c]!]! + (255 - alpha) * 255) / (255 * 255));
+      // Rounded to float32 like a plane's value.
+      const v = Math.fround(onWhite(data[q + source[c]!]!, alpha));
       out[o + c] = v * maps[c]!.gain + maps[c]!.offset;
     }
   }
