@@ -22,6 +22,7 @@
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
+import sharp from 'sharp';
 import { mulberry32, type Random } from '../src/training/prng';
 
 interface TextMetricsLike {
@@ -102,6 +103,35 @@ const FONTS: FontSpec[] = [
   { slug: 'kristi', file: '/usr/share/fonts/truetype/kristi/Kristi.ttf', debianPackage: 'fonts-kristi', licence: 'OFL-1.1', style: 'hand', perDigit: 1 },
 ];
 
+/**
+ * Fonts of the harder second pass only (the first pass stays byte-identical): more handwriting,
+ * a school cursive, a typewriter and a dyslexia-friendly print.
+ */
+const MORE_FONTS: FontSpec[] = [
+  { slug: 'ecolier', file: '/usr/share/fonts/truetype/ecolier-court/Ecolier-court.ttf', debianPackage: 'fonts-ecolier-court', licence: 'OFL-1.1', style: 'hand', perDigit: 0 },
+  { slug: 'rufscript', file: '/usr/share/fonts/truetype/rufscript/Rufscript010.ttf', debianPackage: 'fonts-rufscript', licence: 'GPL-3+ with font exception', style: 'hand', perDigit: 0 },
+  { slug: 'lobster', file: '/usr/share/fonts/opentype/lobster/lobster.otf', debianPackage: 'fonts-lobster', licence: 'OFL-1.1', style: 'hand', perDigit: 0 },
+  { slug: 'leckerli', file: '/usr/share/fonts/truetype/leckerli-one/LeckerliOne-Regular.ttf', debianPackage: 'fonts-leckerli-one', licence: 'OFL-1.1', style: 'hand', perDigit: 0 },
+  { slug: 'klee', file: '/usr/share/fonts/truetype/klee/KleeOne-Regular.ttf', debianPackage: 'fonts-klee', licence: 'OFL-1.1', style: 'hand', perDigit: 0 },
+  { slug: 'typewriter', file: '/usr/share/fonts/truetype/gnutypewriter/GNUTypewriter.ttf', debianPackage: 'fonts-gnutypewriter', licence: 'OFL-1.1', style: 'print', perDigit: 0 },
+  { slug: 'opendyslexic', file: '/usr/share/fonts/opentype/opendyslexic/OpenDyslexic-Regular.otf', debianPackage: 'fonts-opendyslexic', licence: 'CC-BY-3.0 and Bitstream', style: 'print', perDigit: 0 },
+];
+
+/**
+ * The harder second pass (seed + 1): what users send that the first pass lacks. Per digit:
+ * `ruled` ballpoint on ruled (and margined) paper; `shadow` a hard shadow across the page;
+ * `thumb` a 13-18 px digit anywhere in a 28x28 frame (PNG: 8-bit, palette or 16-bit);
+ * `canvas` a thick round stroke on a drawing canvas (white, or transparent as canvas exports are).
+ * Fonts go round-robin over the handwriting fonts of both lists and the print fonts.
+ */
+type Scenario = 'ruled' | 'shadow' | 'thumb' | 'canvas';
+const SCENARIOS: [Scenario, number][] = [
+  ['ruled', 5],
+  ['shadow', 3],
+  ['thumb', 8],
+  ['canvas', 4],
+];
+
 const uniform = (r: Random, lo: number, hi: number): number => lo + (hi - lo) * r();
 const pick = <T>(r: Random, items: readonly T[]): T => items[Math.floor(r() * items.length)]!;
 function gaussian(r: Random): number {
@@ -130,6 +160,12 @@ interface Params {
   noiseSigma: number;
   format: 'png' | 'jpeg';
   jpegQuality?: number;
+  /** Second pass only. */
+  scenario?: Scenario;
+  ruled?: { pitch: number; phase: number; margin: number | null; alpha: number };
+  shadow?: { angleDeg: number; offset: number; depth: number; softness: number };
+  /** PNG sample format (second pass): 8-bit RGB, palette, 16-bit RGB, or RGBA with a transparent background. */
+  encoding?: 'rgb8' | 'palette' | 'rgb16' | 'transparent';
 }
 
 const INKS: Record<string, Rgb> = {
@@ -171,6 +207,110 @@ function chooseParams(r: Random, label: number, font: FontSpec): Omit<Params, 'f
     format: jpeg ? 'jpeg' : 'png',
     ...(jpeg ? { jpegQuality: Math.round(uniform(r, 40, 90)) } : {}),
   };
+}
+
+function chooseHard(r: Random, label: number, font: FontSpec, scenario: Scenario): Omit<Params, 'file'> {
+  const base = chooseParams(r, label, font);
+  const paperLevel = uniform(r, 0.82, 0.98);
+  const paper: Rgb = [paperLevel, paperLevel * uniform(r, 0.98, 1.01), paperLevel * uniform(r, 0.92, 1.0)];
+  const noLight = { gx: 0, gy: 0, vignette: 0 };
+  switch (scenario) {
+    case 'ruled': {
+      const longSide = Math.round(Math.exp(uniform(r, Math.log(60), Math.log(500))));
+      const jpeg = r() < 0.6;
+      return {
+        ...base,
+        width: longSide,
+        height: Math.max(40, Math.round(longSide * uniform(r, 0.75, 1.1))),
+        digitHeightFraction: uniform(r, 0.35, 0.7),
+        polarity: 'dark-on-light',
+        paper,
+        ink: INKS[pick(r, ['blue', 'blue', 'blue-black', 'black', 'graphite'])]!,
+        thicken: 0,
+        blurRadius: 0,
+        noiseSigma: jpeg ? uniform(r, 0.004, 0.02) : 0,
+        format: jpeg ? 'jpeg' : 'png',
+        ...(jpeg ? { jpegQuality: Math.round(uniform(r, 50, 90)) } : {}),
+        scenario,
+        ruled: { pitch: uniform(r, 0.12, 0.25), phase: r(), margin: r() < 0.3 ? uniform(r, 0.05, 0.3) : null, alpha: uniform(r, 0.5, 0.9) },
+      };
+    }
+    case 'shadow':
+      return {
+        ...base,
+        polarity: 'dark-on-light',
+        paper,
+        ink: INKS[pick(r, ['black', 'blue', 'blue-black', 'graphite'])]!,
+        format: 'jpeg',
+        jpegQuality: Math.round(uniform(r, 50, 90)),
+        noiseSigma: uniform(r, 0.004, 0.025),
+        scenario,
+        shadow: { angleDeg: uniform(r, 0, 360), offset: uniform(r, -0.3, 0.3), depth: uniform(r, 0.25, 0.5), softness: uniform(r, 0.01, 0.08) },
+      };
+    case 'thumb': {
+      const dark = r() < 0.5;
+      return {
+        ...base,
+        width: 28,
+        height: 28,
+        digitHeightFraction: uniform(r, 13, 18) / 28,
+        rotationDeg: uniform(r, -6, 6),
+        thicken: r() < 0.3 ? uniform(r, 0.02, 0.05) : 0,
+        polarity: dark ? 'light-on-dark' : 'dark-on-light',
+        paper: dark ? [0, 0, 0] : [1, 1, 1],
+        ink: dark ? [1, 1, 1] : [0, 0, 0],
+        lighting: noLight,
+        blurRadius: 0,
+        noiseSigma: 0,
+        format: 'png',
+        scenario,
+        encoding: pick(r, ['rgb8', 'palette', 'rgb16'] as const),
+      };
+    }
+    case 'canvas': {
+      const side = Math.round(uniform(r, 200, 400));
+      return {
+        ...base,
+        width: side,
+        height: side,
+        digitHeightFraction: uniform(r, 0.5, 0.85),
+        thicken: uniform(r, 0.08, 0.14),
+        polarity: 'dark-on-light',
+        paper: [1, 1, 1],
+        ink: [0, 0, 0],
+        lighting: noLight,
+        blurRadius: 0,
+        noiseSigma: 0,
+        format: 'png',
+        scenario,
+        encoding: r() < 0.5 ? 'transparent' : 'rgb8',
+      };
+    }
+  }
+}
+
+/** Brightness factor of the paper under a hard-edged shadow (1 outside it, 1 - depth inside). */
+function shadowAt(p: Omit<Params, 'file'>, x: number, y: number): number {
+  if (!p.shadow) return 1;
+  const a = (p.shadow.angleDeg * Math.PI) / 180;
+  const u = ((x / (p.width - 1) - 0.5) * Math.cos(a) + (y / (p.height - 1) - 0.5) * Math.sin(a) - p.shadow.offset) / p.shadow.softness;
+  return 1 - p.shadow.depth / (1 + Math.exp(-u));
+}
+
+/** Paper with its ruled lines (light blue, every `pitch` of the height) and red margin, 0..1 per channel. */
+function paperAt(p: Omit<Params, 'file'>, x: number, y: number, c: number): number {
+  let v = p.paper[c]!;
+  if (p.ruled) {
+    const pitch = p.ruled.pitch * p.height;
+    const d = Math.abs((((y + p.ruled.phase * pitch) % pitch) + pitch) % pitch);
+    const line = Math.max(0, 1 - Math.min(d, pitch - d)); // about 1 px wide
+    v = v * (1 - line * p.ruled.alpha) + [0.55, 0.7, 0.95][c]! * line * p.ruled.alpha;
+    if (p.ruled.margin !== null) {
+      const m = Math.max(0, 1 - Math.abs(x - p.ruled.margin * p.width));
+      v = v * (1 - m * 0.8) + [0.85, 0.3, 0.3][c]! * m * 0.8;
+    }
+  }
+  return v;
 }
 
 /** Renders the glyph coverage (0..1) at the requested size, position and rotation. */
@@ -276,14 +416,24 @@ async function render(canvasModule: CanvasModule, r: Random, p: Params): Promise
       const light = 1 + p.lighting.gx * u + p.lighting.gy * v - p.lighting.vignette * (u * u + v * v) / 2;
       const a = coverage[y * p.width + x]!;
       const grain = gaussian(r) * p.noiseSigma;
+      const shade = shadowAt(p, x, y);
       for (let c = 0; c < 3; c++) {
-        const value = (p.paper[c]! * (1 - a) + p.ink[c]! * a) * light + grain + gaussian(r) * p.noiseSigma * 0.5;
+        const value = (paperAt(p, x, y, c) * (1 - a) + p.ink[c]! * a) * light * shade + grain + gaussian(r) * p.noiseSigma * 0.5;
         image.data[(y * p.width + x) * 4 + c] = Math.round(255 * Math.min(1, Math.max(0, value)));
       }
       image.data[(y * p.width + x) * 4 + 3] = 255;
+      if (p.encoding === 'transparent') {
+        // A drawing app's export: ink colour everywhere, the stroke only in the alpha channel.
+        image.data.set([0, 0, 0, Math.round(255 * a)], (y * p.width + x) * 4);
+      }
     }
   }
   ctx.putImageData(image, 0, 0);
+  if (p.encoding === 'palette' || p.encoding === 'rgb16') {
+    // sharp (a project dependency) writes the PNG sample formats the canvas cannot.
+    const raw = sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength), { raw: { width: p.width, height: p.height, channels: 4 } }).removeAlpha();
+    return p.encoding === 'palette' ? raw.png({ palette: true, colours: 64, dither: 0 }).toBuffer() : raw.toColourspace('rgb16').png().toBuffer();
+  }
   return p.format === 'png' ? canvas.encode('png') : canvas.encode('jpeg', p.jpegQuality ?? 85);
 }
 
@@ -302,7 +452,7 @@ function parseArgs(argv: string[]): { seed: number; out: string } {
 async function main(): Promise<void> {
   const { seed, out } = parseArgs(process.argv.slice(2));
   const canvasModule = loadCanvas();
-  for (const f of FONTS) {
+  for (const f of [...FONTS, ...MORE_FONTS]) {
     if (!existsSync(f.file)) throw new Error(`${f.file} is missing: apt-get install ${f.debianPackage}`);
     if (!canvasModule.GlobalFonts.registerFromPath(f.file, f.slug)) throw new Error(`could not load ${f.file}`);
   }
@@ -324,11 +474,29 @@ async function main(): Promise<void> {
       }
     }
   }
+  // Second pass: the harder scenarios, from their own seed, so the first pass is unchanged.
+  const hardRandom = mulberry32(seed + 1);
+  const handFonts = [...FONTS, ...MORE_FONTS];
+  let turn = 0;
+  for (const [scenario, perDigit] of SCENARIOS) {
+    for (let label = 0; label < 10; label++) {
+      for (let n = 0; n < perDigit; n++) {
+        const font = handFonts[turn++ % handFonts.length]!;
+        const params = chooseHard(hardRandom, label, font, scenario);
+        const file = `${label}-${font.slug}-${scenario}-${n}.${params.format === 'png' ? 'png' : 'jpg'}`;
+        const p: Params = { file, ...params };
+        const data = await render(canvasModule, hardRandom, p);
+        writeFileSync(path.join(out, file), data);
+        bytes += data.length;
+        manifest.push(p);
+      }
+    }
+  }
   const round = (x: unknown): unknown =>
     typeof x === 'number' ? Number(x.toFixed(3)) : Array.isArray(x) ? x.map(round) : x && typeof x === 'object' ? Object.fromEntries(Object.entries(x).map(([k, v]) => [k, round(v)])) : x;
   writeFileSync(
     path.join(out, 'manifest.json'),
-    `{"seed": ${seed}, "generator": "scripts/make-realworld-digits.ts",\n"fonts": [\n${FONTS.map((f) => JSON.stringify(f)).join(',\n')}\n],\n"images": [\n${manifest.map((p) => JSON.stringify(round(p))).join(',\n')}\n]}\n`,
+    `{"seed": ${seed}, "generator": "scripts/make-realworld-digits.ts",\n"fonts": [\n${[...FONTS, ...MORE_FONTS].map((f) => JSON.stringify(f)).join(',\n')}\n],\n"images": [\n${manifest.map((p) => JSON.stringify(round(p))).join(',\n')}\n]}\n`,
   );
   console.log(`${manifest.length} images, ${(bytes / 1024).toFixed(0)} KiB -> ${out}`);
 }

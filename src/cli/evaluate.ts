@@ -71,7 +71,7 @@ async function score(servable: LocalServable, source: DataSource, examples: read
   const rows: Float32Array[] = [];
   for (let start = 0; start < examples.length; start += batchSize) {
     const batch = examples.slice(start, start + batchSize);
-    rows.push(...(await servable.run(await Promise.all(batch.map(load)))));
+    rows.push(...(await servable.run(await Promise.all(batch.map((e) => load(e))))));
   }
   return rows;
 }
@@ -98,7 +98,6 @@ export async function evaluate(a: EvaluateArgs, io: CliIo): Promise<Evaluation> 
   try {
     const m = servable.metadata;
     const task = m.output.kind === 'sigmoid' ? 'multi' : 'single';
-    if (m.output.kind === 'binary-sigmoid') throw new Error(`${where.dir}: binary-sigmoid models are not supported by evaluate yet`);
     if (task !== source.task) throw new Error(`${where.ref} is a ${task}-label model (${m.output.kind}), the data (${data.file}) is ${source.task}-label`);
     if (m.labels.join('\u0000') !== source.labels.join('\u0000')) {
       throw new Error(`${where.ref}'s labels [${m.labels.join(', ')}] differ from the data's [${source.labels.join(', ')}] (same names in the same order needed)`);
@@ -117,7 +116,9 @@ export async function evaluate(a: EvaluateArgs, io: CliIo): Promise<Evaluation> 
     const split = splitExamples(source, data);
     const examples = a.split === 'test' ? split.test : a.split === 'validation' ? split.validation : [...source.examples, ...(source.testExamples ?? [])];
     if (examples.length === 0) throw new Error(`the ${a.split} split of ${data.file} is empty (test_split 0 and no separate test set?); try --split validation`);
-    const rows = await score(servable, source, examples);
+    const scored = await score(servable, source, examples);
+    // binary-sigmoid: one unit p = P(labels[1]); scored as the two-label rows [1 - p, p].
+    const rows = m.output.kind === 'binary-sigmoid' ? scored.map((r) => Float32Array.of(1 - r[0]!, r[0]!)) : scored;
     const report = reportOf(source.task, rows, examples, source.labels, task === 'multi' ? labelThresholds(m) : undefined);
     return { ref: where.ref, dir: where.dir, split: a.split, report, notes };
   } finally {

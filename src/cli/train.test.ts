@@ -44,14 +44,16 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe('specserve train / evaluate: arguments and configs', () => {
   it('are listed in --help and print their usage', async () => {
     const help = await run(['--help']);
-    expect(help.stdout).toMatch(/train +train a model from a data config/);
+    expect(help.stdout).toMatch(/train +train a model from a training config/);
     expect(help.stdout).toMatch(/evaluate +score a store model/);
     expect(await run(['train', '--help'])).toEqual({ code: 0, stdout: TRAIN_USAGE, stderr: '' });
     expect(await run(['evaluate', '--help'])).toEqual({ code: 0, stdout: EVALUATE_USAGE, stderr: '' });
   });
 
   it.each([
-    [['train'], 'specserve train: --data-config is required'],
+    [['train'], 'specserve train: CONFIG is required (e.g. training/mnist.yaml), or --data-config and --train-config'],
+    [['train', 'a.yaml', 'b.yaml'], 'specserve train: one CONFIG expected, got 2 (a.yaml b.yaml)'],
+    [['train', 'a.yaml', '--data-config', 'd.yaml'], 'specserve train: give CONFIG or --data-config and --train-config, not both'],
     [['train', '--data-config', 'd.yaml'], 'specserve train: --train-config is required'],
     [['train', '--data-config', 'd.yaml', '--train-config', 't.yaml', '--version', 'x'], 'specserve train: --version "x": expected a whole number'],
     [['train', '--data-config', 'd.yaml', '--epochs', '3'], "specserve train: Unknown option '--epochs'"],
@@ -95,7 +97,7 @@ describe('specserve train -> evaluate', () => {
     expect(evaluated.code).toBe(0);
     expect(evaluated.stdout).toContain(`## digits:1 (${dir})`);
     const card = readFileSync(path.join(dir, 'MODEL_CARD.md'), 'utf8');
-    const testSection = card.slice(card.indexOf('### Test'), card.indexOf('## Configs'));
+    const testSection = card.slice(card.indexOf('### Test'), card.indexOf('![test confusion matrix]'));
     expect(evaluated.stdout).toContain(testSection.trim());
     const json = await run(['evaluate', 'digits:1', '--data-config', dataYaml, '--store', path.join(tmp, 'store'), '--split', 'validation', '--json']);
     const meta = JSON.parse(readFileSync(path.join(dir, 'metadata.json'), 'utf8'));

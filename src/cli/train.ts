@@ -4,7 +4,7 @@ import { loadConfig } from '../config';
 import { configureLogging } from '../log';
 import { MODEL_NAME } from '../model-store/repository';
 import { selectTrainingBackend } from '../training/backend';
-import { loadDataConfig, loadTrainConfig, type DataConfig, type TrainConfig } from '../training/data/config';
+import { loadDataConfig, loadRunConfig, loadTrainConfig, type DataConfig, type TrainConfig } from '../training/data/config';
 import { summaryOf } from '../training/evaluation';
 import { Progress } from '../training/progress';
 import { runTraining, type TrainRunOptions, type TrainRunResult } from '../training/run-training';
@@ -17,14 +17,18 @@ import { type CliIo, type Command, parseCommandArgs, UsageError } from './comman
  * to stdout. Ctrl-C stops after the current batch, saves the best model so far and exits 130.
  */
 
-export const TRAIN_USAGE = `usage: specserve train --data-config FILE --train-config FILE --name MODEL [--store DIR] [--version N] [--overwrite]
+export const TRAIN_USAGE = `usage: specserve train CONFIG [--name MODEL] [--store DIR] [--version N] [--overwrite]
+       specserve train --data-config FILE --train-config FILE [--name MODEL] [--store DIR] [--version N] [--overwrite]
 
   Trains a classifier and writes it as a new version <store>/<MODEL>/<N>/ (model.json, weight
-  shards, metadata.json, MODEL_CARD.md), atomically: a running server picks it up complete.
-  --data-config   YAML: where the labelled images are (IDX files, a folder per class, or a CSV
-                  of 0/1 targets) and how they become inputs (docs/training.md)
+  shards, metadata.json, MODEL_CARD.md, confusion-matrix.png), atomically: a running server
+  picks it up complete.
+  CONFIG          YAML with two sections, data: and train:, holding the keys of the two files
+                  below (training/*.yaml made the shipped models; docs/training.md)
+  --data-config   YAML: where the labelled images are (IDX files, a folder per class, a CSV
+                  of 0/1 targets, the project's MNIST package) and how they become inputs
   --train-config  YAML: epochs, batch size, learning rate and decay, early stopping,
-                  augmentation, base_model for transfer learning (docs/training.md)
+                  augmentation, network, base_model for transfer learning
   --name          model folder name (letters, digits, _ . -); default: the last part of
                   the training config's model_path
   --store         model store (default: the folder of model_path, else MODEL_STORE, else
@@ -50,9 +54,9 @@ export interface TrainArgs {
 
 /** Reads train's arguments and both configs; UsageError for bad arguments, ConfigError for bad configs. */
 export function parseTrainArgs(args: string[], env: CliIo['env']): TrainArgs {
-  const { values } = parseCommandArgs({
+  const { values, positionals } = parseCommandArgs({
     args,
-    allowPositionals: false,
+    allowPositionals: true,
     strict: true,
     options: {
       'data-config': { type: 'string' },
@@ -63,8 +67,14 @@ export function parseTrainArgs(args: string[], env: CliIo['env']): TrainArgs {
       overwrite: { type: 'boolean' },
     },
   });
-  if (values['data-config'] === undefined) throw new UsageError('--data-config is required (the data YAML)');
-  if (values['train-config'] === undefined) throw new UsageError('--train-config is required (the training YAML)');
+  const separate = values['data-config'] !== undefined || values['train-config'] !== undefined;
+  if (positionals.length > 1) throw new UsageError(`one CONFIG expected, got ${positionals.length} (${positionals.join(' ')})`);
+  if (positionals.length === 1 && separate) throw new UsageError('give CONFIG or --data-config and --train-config, not both');
+  if (positionals.length === 0) {
+    if (!separate) throw new UsageError('CONFIG is required (e.g. training/mnist.yaml), or --data-config and --train-config');
+    if (values['data-config'] === undefined) throw new UsageError('--data-config is required with --train-config (the data YAML)');
+    if (values['train-config'] === undefined) throw new UsageError('--train-config is required with --data-config (the training YAML)');
+  }
   if (values.version !== undefined && !/^[1-9][0-9]{0,8}$/.test(values.version)) {
     throw new UsageError(`--version ${JSON.stringify(values.version)}: expected a whole number from 1 to 999999999`);
   }
@@ -74,8 +84,9 @@ export function parseTrainArgs(args: string[], env: CliIo['env']): TrainArgs {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const data = loadDataConfig(values['data-config']);
-  const train = loadTrainConfig(values['train-config']);
+  const { data, train } = positionals.length === 1
+    ? loadRunConfig(positionals[0]!)
+    : { data: loadDataConfig(values['data-config']!), train: loadTrainConfig(values['train-config']!) };
   const notes: string[] = [];
   let name = values.name;
   let store = values.store === undefined ? undefined : path.resolve(values.store);
@@ -128,7 +139,7 @@ export async function train(a: TrainArgs, io: CliIo, extra: Pick<TrainRunOptions
 }
 
 export const trainCommand: Command = {
-  summary: 'train a model from a data config and a training config into a new store version',
+  summary: 'train a model from a training config (data + training) into a new store version',
   usage: TRAIN_USAGE,
   async run(args, io) {
     const a = parseTrainArgs(args, io.env);

@@ -144,6 +144,22 @@ describe('mnistDigitInput', () => {
     }
   });
 
+  it('finds the digit in photos with a hard-edged shadow across the page, where a smooth background fit sees nothing', async () => {
+    // From the real-world set (test/fixtures/digits-realworld, second pass): before the grey
+    // opening fallback these five were refused as blank (422).
+    for (const file of ['5-dancingscript-shadow-0.jpg', '7-klee-shadow-1.jpg', '8-dejavusans-shadow-1.jpg', '8-dejavuserif-shadow-2.jpg', '9-liberationsans-shadow-0.jpg']) {
+      const gray = await decodeToGray(readFileSync(path.join(FIXTURES, 'digits-realworld', file)), TEST_LIMITS);
+      const input = mnistDigitInput(gray);
+      // A digit-sized blob of ink, centred by mass like MNIST (not a page-wide shadow band).
+      const ink = input.reduce((a, b) => a + b, 0);
+      expect(ink).toBeGreaterThan(40);
+      expect(ink).toBeLessThan(250);
+      const [cx, cy] = centreOfMass(input);
+      expect(Math.abs(cx - 13.5)).toBeLessThan(1.5);
+      expect(Math.abs(cy - 13.5)).toBeLessThan(1.5);
+    }
+  });
+
   it('refuses an image with nothing on it (422)', () => {
     const blank = (fill: (i: number) => number): GrayImage => ({ width: 120, height: 90, data: Float32Array.from({ length: 120 * 90 }, (_, i) => fill(i)) });
     const random = lcg(7);

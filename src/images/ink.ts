@@ -15,7 +15,8 @@ const { abs, ceil, floor, max, min, sqrt } = Math;
  *     what departs most strongly from it, darker (pen on paper) or lighter (chalk, MNIST-style
  *     white on black). The image is turned so that ink is positive.
  *  2. Background: a quadratic surface (paper colour plus smooth lighting gradients, vignetting)
- *     fitted by least squares, iteratively ignoring pixels more than 2 sigma on the ink side.
+ *     fitted by least squares, iteratively ignoring pixels more than 2 sigma on the ink side;
+ *     where that leaves no ink standing out (a hard-edged shadow), a grey opening instead.
  *  3. Contrast: Otsu splits what rises above the surface into background and ink; the ink class's
  *     median maps to 1 and a floor above the noise (4 sigma, at least 10% of the ink level) to 0.
  *  4. Specks: connected blobs whose ink mass is under 5% of the largest blob are erased.
@@ -30,21 +31,94 @@ export function inkMap(img: GrayImage): GrayImage {
   for (let i = 0; i < data.length; i++) oriented[i] = darkInk ? 1 - data[i]! : data[i]!;
 
   const surface = fitBackground({ width, height, data: oriented }, darkInk ? 1 - border : border);
-  const ink = oriented;
+  const ink = new Float32Array(oriented.length);
   for (let i = 0; i < ink.length; i++) ink[i] = oriented[i]! - surface.values[i]!;
-  const sigma = surface.sigma;
-  const positive = histogram(ink, 0, max(1e-3, quantile(histogram(ink, 0, 1), 0.9999)));
-  const threshold = otsuThreshold(positive);
-  const inkClass = histogram(ink, threshold, 1, ink.map((v) => (v > threshold ? 1 : 0)));
-  const level = quantile(inkClass, 0.5);
-  if (!(level >= max(6 * sigma, MIN_CONTRAST))) {
+  let contrast = inkContrast(ink, surface.sigma);
+  if (!contrast) {
+    // A smooth surface cannot follow a hard-edged shadow across the paper: the step swamps the
+    // ink. Second try, only for pictures the first one gives up on: the background under each
+    // pixel is the grey opening (the darkest level, then the brightest, over a window wider
+    // than a stroke), which keeps a shadow's edge and drops the strokes.
+    const background = opening(oriented, width, height, max(2, floor(0.08 * min(width, height))));
+    for (let i = 0; i < ink.length; i++) ink[i] = oriented[i]! - background[i]!;
+    contrast = inkContrast(ink, robustSigma(ink));
+  }
+  if (!contrast) {
     throw new UnusableImage('No digit found: the image is blank (nothing stands out from the background).');
   }
+  const { level, sigma } = contrast;
   const zero = max(4 * sigma, 0.1 * level);
   const out = new Float32Array(ink.length);
   for (let i = 0; i < ink.length; i++) out[i] = min(1, max(0, (ink[i]! - zero) / (level - zero)));
   removeSpecks(out, width, height);
   return { width, height, data: out };
+}
+
+/**
+ * The ink level (the median of what Otsu puts in the ink class) of background-subtracted values,
+ * or undefined when it does not stand clear of the background noise `sigma`.
+ */
+function inkContrast(ink: Float32Array, sigma: number): { level: number; sigma: number } | undefined {
+  const positive = histogram(ink, 0, max(1e-3, quantile(histogram(ink, 0, 1), 0.9999)));
+  const threshold = otsuThreshold(positive);
+  const inkClass = histogram(ink, threshold, 1, ink.map((v) => (v > threshold ? 1 : 0)));
+  const level = quantile(inkClass, 0.5);
+  return level >= max(6 * sigma, MIN_CONTRAST) ? { level, sigma } : undefined;
+}
+
+/** Robust standard deviation (from the median absolute deviation) of background-subtracted values. */
+function robustSigma(values: Float32Array): number {
+  // About 10,000 evenly spread samples are plenty for a median.
+  const step = max(1, floor(values.length / 10_000));
+  const sample = new Float64Array(ceil(values.length / step));
+  for (let i = 0, j = 0; i < values.length; i += step, j++) sample[j] = values[i]!;
+  const centre = median(sample.slice());
+  for (let j = 0; j < sample.length; j++) sample[j] = abs(sample[j]! - centre);
+  return max(1e-3, 1.4826 * median(sample));
+}
+
+/**
+ * Grey opening with a (2r+1)-square window: a separable minimum filter, then a maximum filter,
+ * each pass in O(1) per pixel whatever r (van Herk / Gil-Werman: block-wise prefix and suffix
+ * extremes; the line is padded with the neutral value so every window has the full length).
+ */
+function opening(data: Float32Array, width: number, height: number, r: number): Float32Array {
+  const k = 2 * r + 1;
+  const longest = max(width, height) + 2 * r;
+  const line = new Float32Array(longest);
+  const prefix = new Float32Array(longest);
+  const suffix = new Float32Array(longest);
+  const pass = (src: Float32Array, horizontal: boolean, takeMin: boolean): Float32Array => {
+    const out = new Float32Array(src.length);
+    const len = horizontal ? width : height;
+    const lines = horizontal ? height : width;
+    const stride = horizontal ? 1 : width;
+    const padded = len + 2 * r;
+    const neutral = takeMin ? Infinity : -Infinity;
+    for (let l = 0; l < lines; l++) {
+      const base = horizontal ? l * width : l;
+      for (let i = 0; i < padded; i++) line[i] = i < r || i >= r + len ? neutral : src[base + (i - r) * stride]!;
+      for (let i = 0; i < padded; i++) {
+        const v = line[i]!;
+        const p = prefix[i - 1]!;
+        prefix[i] = i % k === 0 ? v : takeMin ? (v < p ? v : p) : v > p ? v : p;
+      }
+      for (let i = padded - 1; i >= 0; i--) {
+        const v = line[i]!;
+        const q = suffix[i + 1]!;
+        suffix[i] = i === padded - 1 || (i + 1) % k === 0 ? v : takeMin ? (v < q ? v : q) : v > q ? v : q;
+      }
+      // The window of output i is padded[i .. i + k - 1].
+      for (let i = 0; i < len; i++) {
+        const a = suffix[i]!;
+        const b = prefix[i + k - 1]!;
+        out[base + i * stride] = takeMin ? (a < b ? a : b) : a > b ? a : b;
+      }
+    }
+    return out;
+  };
+  const eroded = pass(pass(data, true, true), false, true);
+  return pass(pass(eroded, true, false), false, false);
 }
 
 /** Median of a frame 3% of the shorter side wide (at least 1 pixel) around the image. */

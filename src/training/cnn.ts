@@ -8,10 +8,11 @@ import { INPUT_NAME } from './model';
  * Glorot-uniform initialisers seeded, so the same config and seed give the same initial weights.
  */
 
-export type OutputActivation = 'softmax' | 'sigmoid';
+/** softmax: one unit per label; sigmoid: one independent unit per label; binary-sigmoid: two labels, one unit p = P(labels[1]). */
+export type OutputActivation = 'softmax' | 'sigmoid' | 'binary-sigmoid';
 
 /** Output layer names in model.json / metadata.json, as the shipped models. */
-export const OUTPUT_NAMES: Record<OutputActivation, string> = { softmax: 'probs', sigmoid: 'scores' };
+export const OUTPUT_NAMES: Record<OutputActivation, string> = { softmax: 'probs', sigmoid: 'scores', 'binary-sigmoid': 'score' };
 
 /** logit(p): the sigmoid output bias that makes the initial score the label's prior. */
 function logit(p: number): number {
@@ -19,9 +20,10 @@ function logit(p: number): number {
   return Math.log(q / (1 - q));
 }
 
-/** The output Dense: softmax or sigmoid. */
-function outputLayer(units: number, activation: OutputActivation, init: ReturnType<typeof tf.initializers.glorotUniform>): tf.layers.Layer {
-  return tf.layers.dense({ name: OUTPUT_NAMES[activation], units, activation, kernelInitializer: init });
+/** The output Dense: softmax, sigmoid, or a single sigmoid unit for binary-sigmoid. */
+function outputLayer(labels: number, activation: OutputActivation, init: ReturnType<typeof tf.initializers.glorotUniform>): tf.layers.Layer {
+  const units = activation === 'binary-sigmoid' ? 1 : labels;
+  return tf.layers.dense({ name: OUTPUT_NAMES[activation], units, activation: activation === 'softmax' ? 'softmax' : 'sigmoid', kernelInitializer: init });
 }
 
 /**
@@ -30,7 +32,7 @@ function outputLayer(units: number, activation: OutputActivation, init: ReturnTy
  * first steps only learning that most labels are 0 (see multilabel-model.ts).
  */
 function applyPriors(model: tf.LayersModel, activation: OutputActivation, priors?: number[]): void {
-  if (activation !== 'sigmoid' || !priors) return;
+  if (activation === 'softmax' || !priors) return;
   const layer = model.getLayer(OUTPUT_NAMES[activation]);
   // getWeights returns the layer's own variables: keep them, dispose only the new value (setWeights copies it).
   const [kernel] = layer.getWeights();
@@ -39,32 +41,51 @@ function applyPriors(model: tf.LayersModel, activation: OutputActivation, priors
   bias.dispose();
 }
 
+const outputPart = (outputs: number, activation: OutputActivation) =>
+  activation === 'binary-sigmoid' ? `Dense(1,sigmoid: P(second label))` : `Dense(${outputs},${activation})`;
+
 /** Human-readable architecture of buildCnn, recorded in metadata.json and the model card. */
 export function cnnArchitecture(c: CnnConfig, outputs: number, activation: OutputActivation): string {
-  const parts = c.conv_filters.map((f) => `Conv2D(${f},3x3,same,relu)-MaxPool(2x2)`);
+  const parts: string[] = [];
+  for (const b of c.blocks) {
+    for (const f of b.filters) parts.push(`Conv2D(${f},${b.kernel}x${b.kernel}${b.stride > 1 ? `,stride ${b.stride}` : ''},${b.padding},relu)`);
+    if (b.pool) parts.push('MaxPool(2x2)');
+    if (b.dropout > 0) parts.push(`Dropout(${b.dropout})`);
+  }
   parts.push(c.global_pool === 'none' ? 'Flatten' : c.global_pool === 'avg' ? 'GlobalAvgPool' : 'GlobalMaxPool');
   if (c.dense_units > 0) parts.push(`Dense(${c.dense_units},relu)`);
   if (c.dropout > 0) parts.push(`Dropout(${c.dropout})`);
-  parts.push(`Dense(${outputs},${activation})`);
+  parts.push(outputPart(outputs, activation));
   return parts.join(' - ');
 }
 
 /**
- * A CNN for `inputShape`: per `conv_filters` entry a 3x3 same-padded ReLU convolution and a 2x2
- * max-pool (skipped once the map is 1 pixel), then Flatten / global pooling, an optional Dense
- * ReLU layer, Dropout and the output layer.
+ * A CNN for `inputShape`: per block its ReLU convolutions (kernel, stride, padding of the block),
+ * then a 2x2 max-pool (unless `pool: false`, and skipped once the map is 1 pixel) and the block's
+ * dropout; then Flatten / global pooling, an optional Dense ReLU layer, Dropout and the output.
+ * Convolutions are named conv1, conv2, ... across blocks, pools pool1, ... per block (the seed
+ * CNN of model-store/mnist is `blocks: [{filters: [32, 64], padding: valid, dropout: 0.25}]`,
+ * whose conv1, conv2, dense1 and probs weights the Python bench peer reads by name).
  */
 export function buildCnn(inputShape: number[], outputs: number, activation: OutputActivation, c: CnnConfig, seed: number, priors?: number[]): tf.LayersModel {
   const init = (k: number) => tf.initializers.glorotUniform({ seed: seed * 100 + k });
   const input = tf.input({ shape: inputShape, name: INPUT_NAME, dtype: 'float32' });
   let x: tf.SymbolicTensor = input;
   let side = Math.min(inputShape[0]!, inputShape[1]!);
-  c.conv_filters.forEach((filters, i) => {
-    x = tf.layers.conv2d({ name: `conv${i + 1}`, filters, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(i + 1) }).apply(x) as tf.SymbolicTensor;
-    if (side >= 2) {
+  let conv = 0;
+  c.blocks.forEach((b, i) => {
+    for (const filters of b.filters) {
+      conv++;
+      x = tf.layers
+        .conv2d({ name: `conv${conv}`, filters, kernelSize: b.kernel, strides: b.stride, padding: b.padding, activation: 'relu', kernelInitializer: init(conv) })
+        .apply(x) as tf.SymbolicTensor;
+      side = b.padding === 'same' ? Math.ceil(side / b.stride) : Math.floor((side - b.kernel) / b.stride) + 1;
+    }
+    if (b.pool && side >= 2) {
       x = tf.layers.maxPooling2d({ name: `pool${i + 1}`, poolSize: 2 }).apply(x) as tf.SymbolicTensor;
       side = Math.floor(side / 2);
     }
+    if (b.dropout > 0) x = tf.layers.dropout({ name: `block_dropout${i + 1}`, rate: b.dropout }).apply(x) as tf.SymbolicTensor;
   });
   if (c.global_pool === 'avg') x = tf.layers.globalAveragePooling2d({ name: 'global_pool' }).apply(x) as tf.SymbolicTensor;
   else if (c.global_pool === 'max') x = tf.layers.globalMaxPooling2d({ name: 'global_pool' }).apply(x) as tf.SymbolicTensor;
@@ -87,7 +108,7 @@ export function headArchitecture(h: HeadConfig, featureShape: readonly number[],
   if (featureShape.length > 1) parts.push('GlobalAvgPool');
   if (h.hidden_units > 0) parts.push(`Dense(${h.hidden_units},relu)`);
   if (h.dropout > 0) parts.push(`Dropout(${h.dropout})`);
-  parts.push(`Dense(${outputs},${activation})`);
+  parts.push(outputPart(outputs, activation));
   return parts.join(' - ');
 }
 

@@ -34,6 +34,8 @@ export interface SingleLabelReport {
 
 export interface LabelMetrics extends ClassMetrics {
   threshold: number;
+  /** The label's confusion counts at its threshold. */
+  counts: { tp: number; fn: number; fp: number; tn: number };
   /** ROC AUC; null when the examples hold only positives or only negatives of the label. */
   auc: number | null;
 }
@@ -204,6 +206,7 @@ export function multiLabelReport(rows: Float32Array[], examples: readonly Exampl
       f1: round4(f1),
       auc: auc === null ? null : round4(auc),
       support: tp[c]! + fn[c]!,
+      counts: { tp: tp[c]!, fn: fn[c]!, fp: fp[c]!, tn: rows.length - tp[c]! - fn[c]! - fp[c]! },
     };
   });
   const sum = (a: number[]) => a.reduce((s, v) => s + v, 0);

@@ -4,24 +4,12 @@ import '@tensorflow/tfjs-backend-wasm';
 import { Jimp, PNGFilterType } from 'jimp';
 import { DEFAULT_IMAGE_LIMITS, prepareInput } from '../images';
 import { type LocalServable, loadLocalServable } from '../inference/local-servable';
-import { parseMetadata } from '../model-store/metadata';
-import { augmentDigit, type AugmentOptions } from './augment';
-import type { LabelledDigit } from './mnist-data';
-import { mulberry32 } from './prng';
-import {
-  accuracyByClass,
-  buildFashionMetadata,
-  FASHION_AUGMENT,
-  FASHION_LABELS,
-  FASHION_PREPROCESSING,
-  FASHION_TRAIN_OPTIONS,
-  parseArgs,
-  readLabelledImages,
-  splitTrain,
-} from './train-fashion';
+import { existsSync, readFileSync } from 'node:fs';
+import { load } from 'js-yaml';
+import { readIdxFile } from './idx';
 
 /**
- * The committed Fashion-MNIST model, end to end: the first 200 images of the official test set
+ * The committed Fashion-MNIST model (made by `specserve train training/fashion.yaml`), end to end: the first 200 images of the official test set
  * (test/fixtures/idx, cut from the Debian package's t10k files) written as PNG, put through the
  * server's prepareInput with the model's own metadata, and classified by a Servable.
  */
@@ -60,13 +48,30 @@ function argMax(row: Float32Array): number {
   return best;
 }
 
+interface Garment {
+  pixels: Float32Array;
+  label: number;
+}
+
+/** An IDX image file [n, 28, 28] and its label file as 0..1 pixels and labels. */
+function readGarments(imagesFile: string, labelsFile: string): Garment[] {
+  const images = readIdxFile(imagesFile);
+  const labels = readIdxFile(labelsFile);
+  return Array.from({ length: labels.dims[0]! }, (_, i) => ({
+    pixels: Float32Array.from(images.data.subarray(i * 784, (i + 1) * 784) as ArrayLike<number>, (v) => v / 255),
+    label: labels.data[i]!,
+  }));
+}
+
+const CONFIG = path.join(ROOT, 'training', 'fashion.yaml');
+
 let servable: LocalServable;
-let images: LabelledDigit[];
+let images: Garment[];
 
 beforeAll(async () => {
   await tf.setBackend('wasm');
   servable = await loadLocalServable({ name: 'fashion', version: 1, dir: MODEL_DIR }, DEFAULT_IMAGE_LIMITS);
-  images = readLabelledImages(
+  images = readGarments(
     path.join(FIXTURES, 'fashion-t10k-images-first200-idx3-ubyte.gz'),
     path.join(FIXTURES, 'fashion-t10k-labels-first200-idx1-ubyte.gz'),
   );
@@ -75,19 +80,25 @@ beforeAll(async () => {
 afterAll(() => servable?.dispose());
 
 describe('model-store/fashion/1', () => {
-  it('has the metadata the server needs and the provenance of its training', () => {
+  it('is what training/fashion.yaml makes: its labels and recipe, its test accuracy, a model card and a confusion matrix plot', () => {
     const m = servable.metadata;
+    // The YAML as written (loadRunConfig would insist on the Debian data files, which tests do not need).
+    const { data } = load(readFileSync(CONFIG, 'utf8')) as { data: { targets: string[]; preprocessing: object } };
     expect(m.input).toEqual({ name: 'image', shape: [28, 28, 1], dtype: 'float32' });
     expect(m.output).toEqual({ name: 'probs', kind: 'softmax' });
-    expect(m.labels).toEqual(FASHION_LABELS);
-    expect(m.preprocessing).toEqual(FASHION_PREPROCESSING);
-    const t = m.training as Record<string, unknown>;
-    for (const key of ['data', 'split', 'testAccuracy', 'perClassAccuracy', 'epochs', 'seconds', 'msPerImage', 'backend', 'date', 'architecture', 'augmentation']) {
-      expect(t).toHaveProperty(key);
-    }
-    expect(Object.keys(t.perClassAccuracy as object)).toEqual(FASHION_LABELS);
-    // Recorded by the trainer on the official 10,000 test images (the goal for this model).
-    expect(t.testAccuracy).toBeGreaterThanOrEqual(0.9);
+    expect(m.labels).toEqual(data.targets);
+    expect(m.preprocessing).toEqual(data.preprocessing);
+    const t = m.training as { tool: string; configs: { data: { file: string } }; split: { test: number; testFrom: string }; test: { accuracy: number; perClass: object } };
+    expect(t.tool).toBe('specserve train');
+    expect(path.basename(t.configs.data.file)).toBe('fashion.yaml');
+    // The official 10,000 test images, scored once after training.
+    expect(t.split).toMatchObject({ test: 10_000, testFrom: 'separate' });
+    expect(Object.keys(t.test.perClass)).toEqual(data.targets);
+    expect(t.test.accuracy).toBeGreaterThanOrEqual(0.9);
+    const card = readFileSync(path.join(MODEL_DIR, 'MODEL_CARD.md'), 'utf8');
+    expect(card).toContain(`accuracy **${(t.test.accuracy * 100).toFixed(2)}%**`);
+    expect(card).toContain('specserve train training/fashion.yaml');
+    expect(existsSync(path.join(MODEL_DIR, 'confusion-matrix.png'))).toBe(true);
   });
 
   it('classifies the first 200 official test images from PNG bytes as from the raw tensors, >= 85% right', async () => {
@@ -120,95 +131,5 @@ describe('model-store/fashion/1', () => {
     const fromPng = (await servable.run(prepared)).map(argMax);
     const fromRaw = (await servable.run(some.map((d) => d.pixels))).map(argMax);
     expect(fromPng).toEqual(fromRaw);
-  });
-});
-
-describe('the Fashion-MNIST trainer pieces', () => {
-  it('flips garments left-right about half the time, drawing as without flips otherwise', () => {
-    const src = images[0]!.pixels;
-    const mirror = new Float32Array(784);
-    for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) mirror[y * 28 + x] = src[y * 28 + 27 - x]!;
-    const identity: AugmentOptions = { maxShift: 0, maxRotationDeg: 0, minScale: 1, maxScale: 1, maxShear: 0, maxAspectChange: 0 };
-    let flipped = 0;
-    for (let seed = 1; seed <= 40; seed++) {
-      const out = augmentDigit(src, mulberry32(seed), { ...identity, horizontalFlip: true });
-      if (maxAbsDiff(out, mirror) < 1e-6) flipped++;
-      else expect(maxAbsDiff(out, src)).toBeLessThan(1e-6);
-    }
-    expect(flipped).toBeGreaterThan(10);
-    expect(flipped).toBeLessThan(30);
-    // The flip draw comes after the 6 distortion draws: an unflipped result is exactly the
-    // no-flip result for the same seed (so MNIST's augmentation is unchanged).
-    const noFlip = { ...FASHION_AUGMENT, horizontalFlip: false };
-    for (let seed = 1; seed <= 10; seed++) {
-      const a = augmentDigit(src, mulberry32(seed), FASHION_AUGMENT);
-      const b = augmentDigit(src, mulberry32(seed), noFlip);
-      const bMirror = new Float32Array(784);
-      for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) bMirror[y * 28 + x] = b[y * 28 + 27 - x]!;
-      expect(maxAbsDiff(a, b) < 1e-6 || maxAbsDiff(a, bMirror) < 1e-6).toBe(true);
-    }
-  });
-
-  it('splits validation off the training images deterministically and disjointly', () => {
-    const a = splitTrain(images);
-    const b = splitTrain(images);
-    expect(a.validation.length).toBe(16); // 200 / 12
-    expect(a.fit.length).toBe(184);
-    expect(b.validation).toEqual(a.validation);
-    const val = new Set(a.validation);
-    expect(a.fit.some((d) => val.has(d))).toBe(false);
-    expect(splitTrain(images, 120).fit.length).toBe(110);
-  });
-
-  it('scores overall and per-class accuracy by label name', () => {
-    const digits = [0, 0, 6, 9].map((label) => ({ pixels: new Float32Array(784), label }));
-    const { accuracy, perClass } = accuracyByClass(digits, [0, 2, 6, 8]);
-    expect(accuracy).toBe(0.5);
-    expect(perClass['T-shirt/top']).toBe(0.5);
-    expect(perClass['Shirt']).toBe(1);
-    expect(perClass['Ankle boot']).toBe(0);
-  });
-
-  it('parses the CLI flags', () => {
-    const o = parseArgs(['--data', '/tmp/x', '--epochs', '2', '--limit', '1000', '--out', '/tmp/out']);
-    expect(o).toMatchObject({ data: '/tmp/x', epochs: 2, limit: 1000, out: '/tmp/out' });
-    expect(parseArgs([]).out).toBe(MODEL_DIR);
-    expect(() => parseArgs(['--epochs', '0'])).toThrow(/positive integer/);
-    expect(() => parseArgs(['--bogus'])).toThrow(/unknown argument/);
-    const stage2 = parseArgs(['--init', '/tmp/m', '--no-augment', '--learning-rate', '3e-4,1e-4', '--epochs', '3']);
-    expect(stage2).toMatchObject({ init: '/tmp/m', augment: false, initialLearningRate: 3e-4, finalLearningRate: 1e-4, epochs: 3 });
-    expect(parseArgs([]).augment).toBe(true);
-  });
-
-  it('writes metadata that passes the schema and records the training run (second stage sums the first)', () => {
-    const first = { epochs: 5, bestEpoch: 5, seconds: 600, images: 275_000, learningRate: [1e-3, 1e-4] as [number, number], augmentation: true, validationAccuracy: 0.9 };
-    const metadata = buildFashionMetadata({
-      backend: 'wasm',
-      previousStages: [first],
-      dataDir: '/tmp/fashion',
-      sha256: {},
-      options: { ...FASHION_TRAIN_OPTIONS, epochs: 2, augment: null },
-      result: { history: [], bestEpoch: 2, seconds: 100.4, images: 110_000 },
-      counts: { train: 55_000, validation: 5000, test: 10_000 },
-      testAccuracy: 0.90812,
-      perClassAccuracy: { Shirt: 0.69 },
-      validationAccuracy: 0.91,
-    });
-    const meta = parseMetadata(JSON.parse(JSON.stringify(metadata)), 'metadata.json');
-    expect(meta.labels).toEqual(FASHION_LABELS);
-    expect(meta.training).toMatchObject({
-      testAccuracy: 0.9081,
-      perClassAccuracy: { Shirt: 0.69 },
-      epochs: 7,
-      seconds: 700,
-      msPerImage: 1.8,
-      backend: 'wasm',
-      tfjs: tf.version.tfjs,
-      optimizer: { name: 'adam', initialLearningRate: 1e-3, finalLearningRate: 1e-4, batchSize: 64 },
-      loss: 'categoricalCrossentropy',
-      seed: FASHION_TRAIN_OPTIONS.seed,
-      augmentation: { stages: [true, false] },
-    });
-    expect(Date.parse(String(meta.training?.date))).not.toBeNaN();
   });
 });

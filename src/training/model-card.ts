@@ -43,6 +43,35 @@ export interface ModelCardInput {
   tfjs: string;
   date: string;
   seconds: number;
+  /** How to train this again, e.g. `specserve train training/mnist.yaml`. */
+  reproduce: string;
+  /** The data's licence / terms, from the data config's `licence`. */
+  licence?: string;
+}
+
+/** The confusion matrix picture written beside the card (confusion-plot.ts). */
+export const CONFUSION_PNG = 'confusion-matrix.png';
+
+/**
+ * The most frequent mistakes of a report, as lines for "Known weaknesses": single-label, the
+ * largest off-diagonal cells (true label read as another); multi-label, the labels with the
+ * lowest F1 and whether they are missed or found where absent.
+ */
+export function weaknesses(r: Report, limit = 4): string[] {
+  if (r.task === 'single') {
+    const labels = Object.keys(r.perClass);
+    const cells: { from: number; to: number; n: number }[] = [];
+    r.confusion.forEach((row, i) => row.forEach((n, j) => i !== j && n > 0 && cells.push({ from: i, to: j, n })));
+    cells.sort((a, b) => b.n - a.n);
+    return cells.slice(0, limit).map((c) => {
+      const support = r.perClass[labels[c.from]!]!.support;
+      return `\`${labels[c.from]}\` read as \`${labels[c.to]}\`: ${c.n} of ${support} (${((100 * c.n) / Math.max(1, support)).toFixed(1)}%)`;
+    });
+  }
+  return Object.entries(r.perLabel)
+    .sort((a, b) => a[1].f1 - b[1].f1)
+    .slice(0, limit)
+    .map(([label, m]) => `\`${label}\`: F1 ${m.f1.toFixed(4)} (missed ${m.counts.fn} of ${m.support}, found where absent ${m.counts.fp} times)`);
 }
 
 const yamlBlock = (text: string) => `\`\`\`yaml\n${text.trimEnd()}\n\`\`\``;
@@ -50,7 +79,12 @@ const yamlBlock = (text: string) => `\`\`\`yaml\n${text.trimEnd()}\n\`\`\``;
 export function modelCard(c: ModelCardInput): string {
   const m = c.metadata;
   const out: string[] = [];
-  const task = m.output.kind === 'softmax' ? 'single-label classification (softmax: the labels\' probabilities sum to 1)' : 'multi-label classification (sigmoid: one independent score per label; a label applies at or above its threshold)';
+  const task =
+    m.output.kind === 'softmax'
+      ? 'single-label classification (softmax: the labels\' probabilities sum to 1)'
+      : m.output.kind === 'binary-sigmoid'
+        ? `two-label classification (binary-sigmoid: one unit p = P(\`${m.labels[1]}\`), \`${m.labels[0]}\` gets 1 - p)`
+        : 'multi-label classification (sigmoid: one independent score per label; a label applies at or above its threshold)';
   out.push(`# Model card: ${c.name}, version ${c.version}`, '');
   out.push(`Trained by \`specserve train\` on ${c.date} (${c.backend} backend, TensorFlow.js ${c.tfjs}), ${Math.round(c.seconds)} s in all.`, '');
   out.push('## Model', '');
@@ -68,6 +102,7 @@ export function modelCard(c: ModelCardInput): string {
   out.push('');
   out.push('## Data', '');
   out.push(`- Source: ${c.dataDescription}.`);
+  if (c.licence) out.push(`- Licence: ${c.licence}.`);
   out.push(`- sha256 \`${c.fingerprint.sha256}\` (${c.fingerprint.files} files, ${c.fingerprint.bytes} bytes): ${c.fingerprint.method}.`);
   if (c.fingerprint.parts) for (const [k, v] of Object.entries(c.fingerprint.parts)) out.push(`  - ${k}: \`${v}\``);
   const testFrom = c.split.testFrom === 'separate' ? 'a separate test set' : c.split.testFrom === 'split' ? 'split off the data' : 'none';
@@ -95,9 +130,20 @@ export function modelCard(c: ModelCardInput): string {
   out.push(formatReport('Validation', c.validation));
   if (c.test) out.push(formatReport('Test', c.test));
   else out.push('No test set (test_split 0 and no separate test data).', '');
+  out.push(`![${c.test ? 'test' : 'validation'} confusion matrix](${CONFUSION_PNG})`, '');
+  out.push('## Known weaknesses', '');
+  const worst = weaknesses(c.test ?? c.validation);
+  out.push(`Most frequent mistakes on the ${c.test ? 'test' : 'validation'} images:`, '', ...(worst.length > 0 ? worst.map((w) => `- ${w}`) : ['- none']), '');
+  out.push('## How to reproduce', '');
+  out.push('```sh', c.reproduce, '```', '');
+  out.push('The same configs, data and backend give the same model (seeded splits, weights, shuffles, augmentation and dropout).', '');
   out.push('## Configs', '');
-  out.push(`Data config \`${c.dataConfigFile}\`:`, '', yamlBlock(c.dataConfigText), '');
-  out.push(`Training config \`${c.trainConfigFile}\`:`, '', yamlBlock(c.trainConfigText), '');
+  if (c.dataConfigFile === c.trainConfigFile) {
+    out.push(`\`${c.dataConfigFile}\`:`, '', yamlBlock(c.dataConfigText), '');
+  } else {
+    out.push(`Data config \`${c.dataConfigFile}\`:`, '', yamlBlock(c.dataConfigText), '');
+    out.push(`Training config \`${c.trainConfigFile}\`:`, '', yamlBlock(c.trainConfigText), '');
+  }
   out.push('## Limitations', '');
   out.push(
     '- The scores above hold for images like the test set; photos from other sources, sizes or lighting may score lower.',

@@ -228,3 +228,33 @@ describe('transfer learning from a store model', () => {
     await expect(train('dw', data(), 'epochs: 1\nbase_model: nosuch\n')).rejects.toThrow(/dw-train\.yaml: base_model: no model "nosuch" in the store/);
   });
 });
+
+describe('binary-sigmoid (two labels, one sigmoid unit)', () => {
+  it('trains one unit P(second label), records kind binary-sigmoid, and the server ranks both labels from it', async () => {
+    const twoDigits = await makeDigitFolder(path.join(tmp, 'two-digits'), [0, 1], 40);
+    const data = `source: folder\nimages_base_path: ${twoDigits}\npreprocessing: {recipe: mnist-digit}\nvalidation_split: 0.2\ntest_split: 0.2\nseed: 7\n`;
+    const { result, log } = await train('zero-or-one', data, `epochs: 8\noutput: binary-sigmoid\n${SMALL_CNN}`);
+    expect(log).toContain('two labels, one sigmoid unit P(1) (binary cross-entropy)');
+    expect(result.saved).toBe(true);
+    expect(result.metadata!.output).toEqual({ name: 'score', kind: 'binary-sigmoid' });
+    expect(result.metadata!.training!.loss).toBe('binaryCrossentropy');
+    // Reports are two-label reports (accuracy, confusion) made from [1 - p, p].
+    expect(result.test!.task).toBe('single');
+    expect(result.test!.task === 'single' && result.test!.accuracy).toBeGreaterThanOrEqual(0.75);
+    const servable = await servableOf('zero-or-one', 1);
+    try {
+      const bytes = readFileSync(path.join(FIXTURES, 'mnist', '1.png'));
+      const [row] = await servable.predict([{ image: bytes }]);
+      expect(row).toHaveLength(1);
+      expect(row![0]).toBeGreaterThan(0.5); // a 1 scores as the second label
+    } finally {
+      servable.dispose();
+    }
+  });
+
+  it('is refused for data that is not two single labels', async () => {
+    await expect(train('three', DIGITS_DATA(), `epochs: 1\noutput: binary-sigmoid\n${SMALL_CNN}`)).rejects.toThrow(
+      'output: binary-sigmoid needs single-label data with exactly two labels; the data has 3 (single-label)',
+    );
+  });
+});

@@ -6,7 +6,8 @@ import { applyHead, buildCnn, cnnArchitecture, headArchitecture, OUTPUT_NAMES, t
 import { imageAugmenter, type Augmenter } from './data/augment-image';
 import { featureFeed, imageFeed, precomputedFeed, precomputeFeatures, predictRows, type Feed } from './data/batches';
 import type { DataConfig, TrainConfig } from './data/config';
-import type { DataSource, Example, Signature } from './data/dataset';
+import type { DataSource, Example, Signature, Task } from './data/dataset';
+import { sceneAugmenter } from './data/scene-augment';
 import { sha256Text } from './data/fingerprint';
 import { openDataSource } from './data/open';
 import { splitExamples, type Split } from './data/split';
@@ -14,7 +15,8 @@ import { ConfigError } from './data/yaml-config';
 import { bestThresholds, reportOf, round4, summaryOf, type Report } from './evaluation';
 import { fit, type EpochRecord, type FitResult } from './fit';
 import { INPUT_NAME } from './model';
-import { modelCard, type PhaseRecord } from './model-card';
+import { confusionMatrixPng, confusionTable } from './confusion-plot';
+import { CONFUSION_PNG, modelCard, type PhaseRecord } from './model-card';
 import { Progress } from './progress';
 import { modelToFiles, writeModelDir } from './save-model';
 import { batchNormInInferenceMode, featureExtractor, findCut, layersToUnfreeze, loadBaseModel, unfreeze, versionsIn, type BaseModel, type Cut } from './transfer';
@@ -84,9 +86,37 @@ interface Resolved {
   activation: OutputActivation;
 }
 
+/** The output layer: the training config's `output`, else softmax (single-label) or sigmoid (multi-label). */
+function outputOf(train: TrainConfig, source: DataSource): OutputActivation {
+  const natural: OutputActivation = source.task === 'multi' ? 'sigmoid' : 'softmax';
+  const chosen = train.output ?? natural;
+  if (chosen === 'binary-sigmoid' && (source.task !== 'single' || source.labels.length !== 2)) {
+    throw new ConfigError(train.file, 'output', `binary-sigmoid needs single-label data with exactly two labels; the data has ${source.labels.length} (${source.task === 'multi' ? 'multi-label' : 'single-label'})`);
+  }
+  if (chosen !== 'binary-sigmoid' && chosen !== natural) {
+    throw new ConfigError(train.file, 'output', `${chosen} does not fit ${source.task === 'multi' ? 'multi-label' : 'single-label'} data (use ${natural}${source.task === 'single' && source.labels.length === 2 ? ' or binary-sigmoid' : ''})`);
+  }
+  return chosen;
+}
+
+/**
+ * binary-sigmoid trains one unit on the 0/1 target "is labels[1]" with binary cross-entropy: for
+ * the fit loop the examples become one-label multi-label examples. The target is set on the
+ * example objects themselves (sources find an example's image by its object); single-label
+ * reports read only `label`. Evaluation turns the unit p back into the rows [1 - p, p] (twoColumns).
+ */
+function asBinaryTargets(examples: Example[]): Example[] {
+  for (const e of examples) e.targets = Float32Array.of(e.label);
+  return examples;
+}
+
+function twoColumns(rows: Float32Array[]): Float32Array[] {
+  return rows.map((r) => Float32Array.of(1 - r[0]!, r[0]!));
+}
+
 /** Input shape and preprocessing: the base model's (the data config may only agree), else the data config's. */
 function resolveSignature(data: DataConfig, train: TrainConfig, source: DataSource, base: BaseModel | undefined): Resolved {
-  const activation: OutputActivation = source.task === 'multi' ? 'sigmoid' : 'softmax';
+  const activation = outputOf(train, source);
   let shape: number[];
   let preprocessing: Preprocessing;
   let inputName = INPUT_NAME;
@@ -123,6 +153,17 @@ function labelPriors(train: Example[], labels: number): number[] {
   const counts = new Array<number>(labels).fill(0);
   for (const e of train) for (let k = 0; k < labels; k++) counts[k]! += e.targets![k]!;
   return counts.map((c) => c / Math.max(1, train.length));
+}
+
+/** The command line that trains this version again (paths relative to the working directory). */
+function reproduceCommand(data: DataConfig, train: TrainConfig, name: string, version: number): string {
+  const rel = (f: string) => {
+    const r = path.relative(process.cwd(), f);
+    return r.startsWith('..') || path.isAbsolute(r) ? f : r;
+  };
+  const configs = data.file === train.file ? rel(data.file) : `--data-config ${rel(data.file)} --train-config ${rel(train.file)}`;
+  const named = train.model_path && path.basename(train.model_path) === name ? '' : ` --name ${name}`;
+  return `specserve train ${configs}${named} --version ${version} --overwrite`;
 }
 
 function phaseRecord(name: string, epochs: number, learningRate: number, r: FitResult, trainableLayers?: string[]): PhaseRecord {
@@ -174,28 +215,43 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const { signature, activation } = resolveSignature(data, train, source, base);
   const shape = signature.input.shape;
   const split: Split = splitExamples(source, data);
+  const binary = activation === 'binary-sigmoid';
+  const taskWords = binary
+    ? `two labels, one sigmoid unit P(${source.labels[1]}) (binary cross-entropy)`
+    : source.task === 'multi'
+      ? 'multi-label (sigmoid, binary cross-entropy)'
+      : 'single-label (softmax, categorical cross-entropy)';
   log(
     `split (seed ${data.seed}): ${split.train.length} train, ${split.validation.length} validation, ${split.test.length} test` +
-      `${split.testFrom === 'separate' ? ' (separate test set)' : ''}; ${source.labels.length} labels, ${source.task === 'multi' ? 'multi-label (sigmoid, binary cross-entropy)' : 'single-label (softmax, categorical cross-entropy)'}`,
+      `${split.testFrom === 'separate' ? ' (separate test set)' : ''}; ${source.labels.length} labels, ${taskWords}`,
   );
   const labels = source.labels.length;
-  const priors = source.task === 'multi' ? labelPriors(split.train, labels) : undefined;
+  // What the fit loop sees: binary-sigmoid trains a one-label multi-label problem.
+  const fitTrain = binary ? asBinaryTargets(split.train) : split.train;
+  const fitValidation = binary ? asBinaryTargets(split.validation) : split.validation;
+  const fitTask: Task = binary ? 'multi' : source.task;
+  const fitLabels = binary ? 1 : labels;
+  const priors = fitTask === 'multi' ? labelPriors(fitTrain, fitLabels) : undefined;
   const load = source.loader(signature);
+  const scene = train.use_augmentation && train.augmentation.scene ? sceneAugmenter(train.augmentation.scene) : undefined;
+  if (scene && !source.acceptsScene) {
+    throw new ConfigError(train.file, 'augmentation.scene', `needs a source of raw pixels (idx, mnist-package); source ${data.source} gives image files`);
+  }
   const augment: Augmenter | undefined = train.use_augmentation
     ? imageAugmenter(shape, signature.preprocessing.recipe === 'resize' ? signature.preprocessing.scale : 'unit', train.augmentation)
     : undefined;
   const images = imageFeed(load, shape);
-  const trainImages = imageFeed(load, shape, augment);
+  const trainImages = imageFeed(scene ? source.loader(signature, scene) : load, shape, augment);
   const seed = data.seed;
   const onEpoch = (epochs: number) => (r: EpochRecord) => {
     progress.epoch(r, epochs);
     o.onEpoch?.(r);
   };
   const common = {
-    train: split.train,
-    validation: split.validation,
-    task: source.task,
-    labels,
+    train: fitTrain,
+    validation: fitValidation,
+    task: fitTask,
+    labels: fitLabels,
     batchSize: train.batch_size,
     lrDecay: train.lr_decay,
     patience: train.early_stopping_patience,
@@ -243,14 +299,14 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
       let trainFeed: Feed;
       if (!augment) {
         precomputed = true;
-        log(`frozen base, no augmentation: computing base features once per image (${split.train.length + split.validation.length} images)`);
-        const features = await precomputeFeatures(extractor, images, split.train, train.batch_size, bar('train'), o.signal);
+        log(`frozen base, no augmentation: computing base features once per image (${fitTrain.length + fitValidation.length} images)`);
+        const features = await precomputeFeatures(extractor, images, fitTrain, train.batch_size, bar('train'), o.signal);
         trainFeed = precomputedFeed(features, featureShape);
       } else {
         log('frozen base with augmentation: base features of each augmented batch are computed as it is trained on');
         trainFeed = featureFeed(extractor, trainImages);
       }
-      const valFeatures = await precomputeFeatures(extractor, images, split.validation, train.batch_size, bar('validation'), o.signal);
+      const valFeatures = await precomputeFeatures(extractor, images, fitValidation, train.batch_size, bar('validation'), o.signal);
       const featuresInput = tf.input({ shape: featureShape, name: 'features' });
       const headOnly = applyHead(featuresInput, train.head, labels, activation, seed, priors);
       const head = tf.model({ name: 'head', inputs: featuresInput, outputs: headOnly.output });
@@ -327,10 +383,14 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   // Final scores: the model as it will be served, on images (not on cached features).
   log(`evaluating on ${split.validation.length} validation and ${split.test.length} test images`);
   const evalBatch = Math.max(128, train.batch_size);
-  const valRows = await predictRows(model, images, split.validation, evalBatch);
+  const rowsOf = async (examples: Example[]) => {
+    const rows = await predictRows(model, images, examples, evalBatch);
+    return binary ? twoColumns(rows) : rows;
+  };
+  const valRows = await rowsOf(split.validation);
   const thresholds = source.task === 'multi' ? bestThresholds(valRows, split.validation, labels) : undefined;
   const validation = reportOf(source.task, valRows, split.validation, source.labels, thresholds);
-  const test = split.test.length > 0 ? reportOf(source.task, await predictRows(model, images, split.test, evalBatch), split.test, source.labels, thresholds) : undefined;
+  const test = split.test.length > 0 ? reportOf(source.task, await rowsOf(split.test), split.test, source.labels, thresholds) : undefined;
   log(`validation: ${summaryOf(validation)}`);
   if (test) log(`test: ${summaryOf(test)}`);
 
@@ -366,7 +426,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
       },
       split: { seed: data.seed, train: split.train.length, validation: split.validation.length, test: split.test.length, testFrom: split.testFrom },
       task: source.task,
-      loss: source.task === 'multi' ? 'binaryCrossentropy' : 'categoricalCrossentropy',
+      loss: fitTask === 'multi' ? 'binaryCrossentropy' : 'categoricalCrossentropy',
       optimizer: 'adam',
       architecture,
       base: base && cut ? { model: base.ref, dir: base.dir, cutLayer: cut.layer, removed: cut.removed ?? null, frozen: train.freeze_base, fineTuneLayers: train.fine_tune_layers } : null,
@@ -408,9 +468,12 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     tfjs: tf.version.tfjs,
     date,
     seconds,
+    reproduce: reproduceCommand(data, train, o.name, version),
+    ...(data.licence ? { licence: data.licence } : {}),
   });
   const files = await modelToFiles(model);
   files.set('MODEL_CARD.md', card);
+  files.set(CONFUSION_PNG, await confusionMatrixPng(confusionTable(`${o.name} ${version}: ${test ? 'test' : 'validation'} images, ${summaryOf(test ?? validation)}`, test ?? validation)));
   if (existsSync(dir) && !(o.overwrite && o.version === version)) throw new Error(`${dir} appeared while training; not replacing it`);
   await writeModelDir(dir, files, metadata);
   disposeQuietly(model, base?.model);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../prng';
 import type { Augmenter } from './augment-image';
-import { writeTargets, type Example } from './dataset';
+import { writeTargets, type Example, type ExampleLoader } from './dataset';
 
 /**
  * Feeds: where a batch's model inputs come from. Images are loaded and prepared one batch at a
@@ -26,12 +26,14 @@ export function yieldToEventLoop(): Promise<void> {
 }
 
 /** Prepared images (through the server's recipe), optionally augmented for training batches. */
-export function imageFeed(load: (e: Example) => Promise<Float32Array>, shape: number[], augment?: Augmenter): Feed {
+export function imageFeed(load: ExampleLoader, shape: number[], augment?: Augmenter): Feed {
   const size = sizeOf(shape);
   return {
     shape,
     async batch(examples, random) {
-      const inputs = await Promise.all(examples.map(load));
+      // map() calls every load before any of them awaits, so a scene augmenter draws from
+      // `random` in the batch's order: a seeded run stays reproducible.
+      const inputs = await Promise.all(examples.map((e) => load(e, random)));
       const x = new Float32Array(examples.length * size);
       inputs.forEach((input, i) => {
         if (input.length !== size) throw new Error(`example ${examples[i]!.id}: prepared input has ${input.length} values, the model takes ${size} ([${shape.join(', ')}])`);

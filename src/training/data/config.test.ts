@@ -42,7 +42,7 @@ describe('data config', () => {
   });
 
   it.each([
-    ['source: xml\n', 'source: must be one of "idx", "folder", "csv"; got "xml"'],
+    ['source: xml\n', 'source: must be one of "idx", "folder", "csv", "mnist-package", "mnist-composites"; got "xml"'],
     ['images_base_path: images\n', 'source: is required'],
     ['source: folder\nimages_base_path: images\nvalidaton_split: 0.2\n', 'validaton_split: unknown key (known here: source, images_base_path,'],
     ['source: folder\nimages_base_path: images\nvalidation_split: 1.5\n', 'validation_split: must be <= 0.9; got 1.5'],
@@ -119,9 +119,27 @@ describe('training config', () => {
     ['epochs: 2\nbase_model: imagenet\nfine_tune_epochs: 2\n', 'fine_tune_epochs: needs fine_tune_layers > 0'],
     ['epochs: 2\nbase_model: imagenet\nmodel: {conv_filters: [8]}\n', 'model: describes a network trained from scratch; with base_model use head instead'],
     ['epochs: 2\nmodel: {conv_filters: [0]}\n', 'model.conv_filters[0]: must be >= 1; got 0'],
+    ['epochs: 2\nmodel: {conv_filters: [8], blocks: [{filters: [8]}]}\n', 'model.blocks: and model.conv_filters both describe the convolutions; give one'],
+    ['epochs: 2\nmodel: {blocks: [{filters: [8], padding: full}]}\n', 'model.blocks[0].padding: must be one of "same", "valid"; got "full"'],
+    ['epochs: 2\noutput: relu\n', 'output: must be one of "softmax", "sigmoid", "binary-sigmoid"; got "relu"'],
+    ['epochs: 2\naugmentation: {scene: {blur: 2}}\n', 'augmentation.scene.blur: must be <= 1; got 2'],
     ['epochs: 2\nuse_augmentation: true\naugmentation: {rotation: 0, shift: 0, zoom: 0, brightness: 0, contrast: 0}\n', 'augmentation: turns every transformation off'],
   ])('%j -> "%s" (naming the file)', (text, message) => {
     const file = write('t.yaml', text);
     expect(errorOf(() => loadTrainConfig(file)).message).toContain(`${file}: ${message}`);
+  });
+});
+
+describe('network blocks', () => {
+  it('fills in a block\'s defaults; conv_filters is one 3x3 conv + pool per entry', () => {
+    const blocks = loadTrainConfig(write('b.yaml', 'epochs: 1\nmodel: {blocks: [{filters: [32, 64], padding: valid, dropout: 0.25}, {filters: [16], kernel: 5, stride: 2, pool: false}]}\n')).model.blocks;
+    expect(blocks).toEqual([
+      { filters: [32, 64], kernel: 3, stride: 1, padding: 'valid', pool: true, dropout: 0.25 },
+      { filters: [16], kernel: 5, stride: 2, padding: 'same', pool: false, dropout: 0 },
+    ]);
+    expect(loadTrainConfig(write('c.yaml', 'epochs: 1\nmodel: {conv_filters: [8, 16]}\n')).model.blocks).toEqual([
+      { filters: [8], kernel: 3, stride: 1, padding: 'same', pool: true, dropout: 0 },
+      { filters: [16], kernel: 3, stride: 1, padding: 'same', pool: true, dropout: 0 },
+    ]);
   });
 });

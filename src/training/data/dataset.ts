@@ -1,4 +1,7 @@
+import type { RgbaImage } from '../../images/decode';
 import type { ModelMetadata } from '../../model-store/metadata';
+import type { Random } from '../prng';
+import type { SourceKind } from './config';
 
 /**
  * What every data source (IDX, image folder, CSV) gives the trainer: the label names, the task,
@@ -34,7 +37,7 @@ export interface Fingerprint {
 }
 
 export interface DataSource {
-  kind: 'idx' | 'folder' | 'csv';
+  kind: SourceKind;
   task: Task;
   labels: string[];
   /** Everything that is split into train / validation (/ test), in a fixed order. */
@@ -47,11 +50,20 @@ export interface DataSource {
   description: string;
   /**
    * A function giving one example's model input through the recipe of `signature` (the server's
-   * preprocessing). Errors name the example.
+   * preprocessing). Errors name the example. With `scene` (sources that set acceptsScene), the
+   * picture is distorted by it before the recipe whenever a `random` is passed (training batches).
    */
-  loader(signature: Signature): (example: Example) => Promise<Float32Array>;
+  loader(signature: Signature, scene?: SceneAugmenter): ExampleLoader;
+  /** True when the examples are raw pixels a scene augmenter can redraw (idx, mnist-package). */
+  acceptsScene?: boolean;
   fingerprint(): Promise<Fingerprint>;
 }
+
+/** One example's model input; `random` (training batches) lets a scene augmenter draw. */
+export type ExampleLoader = (example: Example, random?: Random) => Promise<Float32Array>;
+
+/** Redraws a picture before the preprocessing recipe (scene-augment.ts). */
+export type SceneAugmenter = (picture: RgbaImage, random: Random) => RgbaImage;
 
 /** The label vector of `example`: one-hot (single) or its 0/1 targets (multi), into `out` at `offset`. */
 export function writeTargets(example: Example, out: Float32Array, offset: number): void {

@@ -5,7 +5,7 @@ import type { DataConfig } from './config';
 import { ConfigError } from './yaml-config';
 import type { DataSource, Example } from './dataset';
 import { filesFingerprint } from './fingerprint';
-import { preparePixels } from './prepare';
+import { prepareScene } from './prepare';
 
 /**
  * IDX files (MNIST, Fashion-MNIST): an image file `[n, rows, cols]` (gray) or `[n, rows, cols, 3]`
@@ -83,8 +83,9 @@ export function openIdxSource(config: DataConfig): DataSource {
     description: `IDX ${paths.train_images} + ${path.basename(paths.train_labels)} (${train.labels.length} images ${rows}x${cols}x${channels})${
       test ? `; test ${paths.test_images} (${test.labels.length})` : ''
     }`,
-    loader(signature) {
-      return async (example) => {
+    acceptsScene: true,
+    loader(signature, scene) {
+      return async (example, random) => {
         const [set, index] = example.id.split(':') as [string, string];
         const images = sets[set]?.images;
         const i = Number(index);
@@ -98,7 +99,7 @@ export function openIdxSource(config: DataConfig): DataSource {
           rgba.data[p * 4 + 2] = channels === 3 ? src[o + p * 3 + 2]! : r;
           rgba.data[p * 4 + 3] = 255;
         }
-        return preparePixels(rgba, signature);
+        return prepareScene(rgba, signature, scene, random);
       };
     },
     fingerprint() {

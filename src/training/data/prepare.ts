@@ -2,7 +2,9 @@ import { DEFAULT_IMAGE_LIMITS, mnistDigitInput, prepareInput, rgbaToGray, type I
 import type { RgbaImage } from '../../images/decode';
 import { resizeInput } from '../../images/resize';
 import { promises as fs } from 'node:fs';
-import type { DataSource, Example, Signature } from './dataset';
+import { UnusableImage } from '../../errors/errors';
+import type { Random } from '../prng';
+import type { DataSource, Example, SceneAugmenter, Signature } from './dataset';
 
 /**
  * Training inputs are made by the server's own preprocessing, so a model sees in training exactly
@@ -51,5 +53,20 @@ export function preparePixels(rgba: RgbaImage, { preprocessing, input }: Signatu
       const unknown: never = preprocessing;
       throw new Error(`Unknown preprocessing recipe ${JSON.stringify(unknown)}`);
     }
+  }
+}
+
+/**
+ * preparePixels of the picture as `scene` redraws it (training batches of idx and mnist-package
+ * sources). A redrawing the recipe finds no digit in (faint pencil under a deep shadow, say)
+ * falls back to the picture as it was: training never stops on its own augmentation.
+ */
+export function prepareScene(picture: RgbaImage, signature: Signature, scene?: SceneAugmenter, random?: Random): Float32Array {
+  if (!scene || !random) return preparePixels(picture, signature);
+  try {
+    return preparePixels(scene(picture, random), signature);
+  } catch (e) {
+    if (e instanceof UnusableImage) return preparePixels(picture, signature);
+    throw e;
   }
 }

@@ -211,7 +211,7 @@ describe('evaluation', () => {
     const t = bestThresholds(rows, examples, 2);
     expect(t).toEqual([0.25, 0.5]); // label 0: 0.3 / 0.2; label 1 has no positives: 0.5
     const r = multiLabelReport(rows, examples, ['x', 'y'], t);
-    expect(r.perLabel.x).toEqual({ threshold: 0.25, precision: 1, recall: 1, f1: 1, auc: 1, support: 2 });
+    expect(r.perLabel.x).toEqual({ threshold: 0.25, precision: 1, recall: 1, f1: 1, auc: 1, support: 2, counts: { tp: 2, fn: 0, fp: 0, tn: 2 } });
     expect(r).toMatchObject({ exactMatch: 1, hammingAccuracy: 1 });
   });
 

@@ -13,7 +13,7 @@ export class ConfigError extends Error {
   constructor(
     readonly file: string,
     readonly key: string | undefined,
-    problem: string,
+    readonly problem: string,
   ) {
     super(key === undefined ? `${file}: ${problem}` : `${file}: ${key}: ${problem}`);
     this.name = 'ConfigError';
@@ -123,4 +123,20 @@ export function schemaChecker(schema: object): (data: Record<string, unknown>, f
       });
     throw new ConfigErrors(file, problems.length > 0 ? problems : [{ key: undefined, problem: 'is invalid' }]);
   };
+}
+
+/**
+ * Runs `read` (which checks one section of a config file) and names that section in its errors:
+ * `mnist.yaml: train.epochs: is required` rather than `mnist.yaml: epochs: is required`.
+ */
+export function inSection<T>(section: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof ConfigErrors) {
+      throw new ConfigErrors(e.file, e.problems.map((p) => ({ key: p.key === undefined ? section : `${section}.${p.key}`, problem: p.problem })));
+    }
+    if (e instanceof ConfigError) throw new ConfigError(e.file, e.key === undefined ? section : `${section}.${e.key}`, e.problem);
+    throw e;
+  }
 }
