@@ -5,7 +5,8 @@
  *
  *   apt-get install -y fonts-dejavu-core fonts-liberation fonts-urw-base35 fonts-comic-neue \
  *     fonts-dkg-handwriting fonts-breip fonts-bwht fonts-humor-sans fonts-dancingscript \
- *     fonts-kaushanscript fonts-kristi
+ *     fonts-kaushanscript fonts-kristi fonts-ecolier-court fonts-rufscript fonts-lobster \
+ *     fonts-leckerli-one fonts-klee fonts-gnutypewriter fonts-opendyslexic
  *   npm install --no-save @napi-rs/canvas && npx ts-node scripts/make-realworld-digits.ts
  *
  * Options: --seed N (default 20250601) --out DIR (default test/fixtures/digits-realworld).
@@ -15,7 +16,10 @@
  * 600 px, digit height 30-80% of the image, off-centre, rotated up to +-9 degrees, sometimes
  * thickened (marker), blurred; PNG (clean scans, side <= 350) or JPEG quality 40-90 with sensor
  * noise (photos).
- * Files are named <label>-<font>-<n>.<png|jpg>; manifest.json records every image's parameters.
+ * A second pass (seed + 1) adds the harder scenarios (ruled paper, hard shadows, 28x28
+ * thumbnails with small digits in 8-bit / palette / 16-bit PNG, canvas drawings, some transparent).
+ * Files are named <label>-<font>-<n>.<png|jpg> (first pass) and <label>-<font>-<scenario>-<n>
+ * (second pass); manifest.json records every image's parameters.
  *
  * `@napi-rs/canvas` is loaded with a typed require (interfaces below) so that `tsc --noEmit`
  * passes in a clone where it is not installed.

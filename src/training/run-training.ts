@@ -102,12 +102,11 @@ function outputOf(train: TrainConfig, source: DataSource): OutputActivation {
 /**
  * binary-sigmoid trains one unit on the 0/1 target "is labels[1]" with binary cross-entropy: for
  * the fit loop the examples become one-label multi-label examples. The target is set on the
- * example objects themselves (sources find an example's image by its object); single-label
- * reports read only `label`. Evaluation turns the unit p back into the rows [1 - p, p] (twoColumns).
+ * example objects themselves (sources find an example's image by its object, so no copies);
+ * single-label reports read only `label`. Evaluation turns the unit p back into the rows [1 - p, p] (twoColumns).
  */
-function asBinaryTargets(examples: Example[]): Example[] {
+function setBinaryTargets(examples: Example[]): void {
   for (const e of examples) e.targets = Float32Array.of(e.label);
-  return examples;
 }
 
 function twoColumns(rows: Float32Array[]): Float32Array[] {
@@ -227,11 +226,10 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   );
   const labels = source.labels.length;
   // What the fit loop sees: binary-sigmoid trains a one-label multi-label problem.
-  const fitTrain = binary ? asBinaryTargets(split.train) : split.train;
-  const fitValidation = binary ? asBinaryTargets(split.validation) : split.validation;
+  if (binary) setBinaryTargets([...split.train, ...split.validation]);
   const fitTask: Task = binary ? 'multi' : source.task;
   const fitLabels = binary ? 1 : labels;
-  const priors = fitTask === 'multi' ? labelPriors(fitTrain, fitLabels) : undefined;
+  const priors = fitTask === 'multi' ? labelPriors(split.train, fitLabels) : undefined;
   const load = source.loader(signature);
   const scene = train.use_augmentation && train.augmentation.scene ? sceneAugmenter(train.augmentation.scene) : undefined;
   if (scene && !source.acceptsScene) {
@@ -248,8 +246,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     o.onEpoch?.(r);
   };
   const common = {
-    train: fitTrain,
-    validation: fitValidation,
+    train: split.train,
+    validation: split.validation,
     task: fitTask,
     labels: fitLabels,
     batchSize: train.batch_size,
@@ -299,14 +297,14 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
       let trainFeed: Feed;
       if (!augment) {
         precomputed = true;
-        log(`frozen base, no augmentation: computing base features once per image (${fitTrain.length + fitValidation.length} images)`);
-        const features = await precomputeFeatures(extractor, images, fitTrain, train.batch_size, bar('train'), o.signal);
+        log(`frozen base, no augmentation: computing base features once per image (${split.train.length + split.validation.length} images)`);
+        const features = await precomputeFeatures(extractor, images, split.train, train.batch_size, bar('train'), o.signal);
         trainFeed = precomputedFeed(features, featureShape);
       } else {
         log('frozen base with augmentation: base features of each augmented batch are computed as it is trained on');
         trainFeed = featureFeed(extractor, trainImages);
       }
-      const valFeatures = await precomputeFeatures(extractor, images, fitValidation, train.batch_size, bar('validation'), o.signal);
+      const valFeatures = await precomputeFeatures(extractor, images, split.validation, train.batch_size, bar('validation'), o.signal);
       const featuresInput = tf.input({ shape: featureShape, name: 'features' });
       const headOnly = applyHead(featuresInput, train.head, labels, activation, seed, priors);
       const head = tf.model({ name: 'head', inputs: featuresInput, outputs: headOnly.output });
