@@ -66,13 +66,16 @@ describe('POST /models/{name}/explain', () => {
 });
 
 describe('GET /models/{name}/versions/{version}/card', () => {
-  it('reports the held-out accuracy of mnist and the per-class accuracy of fashion', async () => {
+  it('reports the test metrics specserve train recorded: mnist on its 1,996 held-out digits, fashion per class', async () => {
+    const recorded = (model: string) =>
+      (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'model-store', model, '1', 'metadata.json'), 'utf8')) as { training: { test: { accuracy: number; perClass: Record<string, { recall: number }> } } }).training.test;
     const mnist = await service.request.get('/models/mnist/versions/1/card');
     expect(mnist.status).toBe(200);
-    expect(mnist.body.metrics).toEqual(expect.objectContaining({ split: 'held-out', accuracy: 0.9915 }));
+    expect(mnist.body.metrics).toEqual(expect.objectContaining({ split: 'test', examples: 1996, accuracy: recorded('mnist').accuracy }));
+    expect(mnist.body.metrics.confusion).toHaveLength(10);
     const fashion = (await service.request.get('/models/fashion/versions/1/card')).body;
     expect(fashion.metrics.perClass).toHaveLength(10);
-    expect(fashion.metrics.perClass).toContainEqual({ label: 'Shirt', accuracy: 0.69 });
+    expect(fashion.metrics.perClass).toContainEqual(expect.objectContaining({ label: 'Shirt', accuracy: recorded('fashion').perClass.Shirt!.recall }));
     expectProblem(await service.request.get('/models/mnist/versions/9/card'), 404);
   });
 });
