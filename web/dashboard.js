@@ -95,7 +95,8 @@ async function renderModels(models, states) {
           el('th', { scope: 'row', textContent: m.name }),
           el('td', { class: 'num', textContent: String(m.version) }),
           el('td', { class: `state-${state}`, textContent: state }),
-          el('td', { textContent: m.engine ?? 'tfjs' }),
+          // engine: { name: onnx | tfjs, platform, reason } (api/models.yaml EngineChoice); the reason on hover.
+          el('td', { textContent: m.engine.name, title: m.engine.reason }),
           el('td', { textContent: `[${m.input.shape.join(', ')}] ${m.preprocessing.recipe}` }),
           el('td', { textContent: m.output.kind }),
           el('td', { textContent: labelsText(m.labels) }),

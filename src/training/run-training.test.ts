@@ -83,7 +83,7 @@ describe('image folder -> a served version', () => {
     const losses = result.history.map((h) => h.loss);
     expect(losses.at(-1)!).toBeLessThan(losses[0]! * 0.8);
     expect(log).toMatch(/train epoch 1\/5 {2}lr 3\.00e-3 {2}loss \d\.\d{4} {2}acc \d\.\d{4} {2}val_loss \d\.\d{4} {2}val_acc \d\.\d{4} {2}\d+\.\d s/);
-    expect(readdirSync(dir).sort()).toEqual(['MODEL_CARD.md', 'group1-shard1of1.bin', 'metadata.json', 'model.json']);
+    expect(readdirSync(dir).sort()).toEqual(['MODEL_CARD.md', 'confusion-matrix.png', 'group1-shard1of1.bin', 'metadata.json', 'model.json']);
     expect(readdirSync(path.join(store, 'digits'))).toEqual(['1']); // no leftovers
 
     const metadata = parseMetadata(JSON.parse(readFileSync(path.join(dir, 'metadata.json'), 'utf8')), 'metadata.json');
@@ -132,7 +132,7 @@ describe('CSV multi-label', () => {
     expect(m.output).toMatchObject({ name: 'scores', kind: 'sigmoid', threshold: expect.any(Array) });
     expect(m.output.threshold).toHaveLength(10);
     const t = m.training as Record<string, any>;
-    expect(t.validation.perLabel.d2).toEqual({ threshold: expect.any(Number), precision: expect.any(Number), recall: expect.any(Number), f1: expect.any(Number), auc: expect.anything(), support: expect.any(Number) });
+    expect(t.validation.perLabel.d2).toEqual({ threshold: expect.any(Number), precision: expect.any(Number), recall: expect.any(Number), f1: expect.any(Number), auc: expect.anything(), support: expect.any(Number), counts: { tp: expect.any(Number), fn: expect.any(Number), fp: expect.any(Number), tn: expect.any(Number) } });
     expect(t.thresholds).toMatchObject({ d0: expect.any(Number) });
     expect(t.test).toBeNull();
     expect(result.history[0]!.validationExactMatch).toEqual(expect.any(Number));

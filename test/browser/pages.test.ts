@@ -104,7 +104,10 @@ describeWithChromium('/demo and /dashboard in headless Chromium', () => {
     for (const name of ['mnist', 'imagenet', 'fashion', 'mnist-multilabel']) await page.locator(`#models tr[data-model="${name}"][data-version="1"]`).waitFor();
     const mnist = page.locator('#models tr[data-model="mnist"][data-version="1"]');
     expect(await mnist.locator('td').nth(1).textContent()).toBe('AVAILABLE');
-    expect(await mnist.textContent()).toMatch(/99\.2% held-out/);
+    // The engine that serves it (ONNX Runtime, the converted TF.js model) and its recorded test accuracy.
+    expect(await mnist.locator('td').nth(2).textContent()).toBe('onnx');
+    const recorded = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'model-store', 'mnist', '1', 'metadata.json'), 'utf8')) as { training: { test: { accuracy: number } } };
+    expect(await mnist.textContent()).toContain(`${(recorded.training.test.accuracy * 100).toFixed(1)}% test (1996 examples)`);
     // Live numbers and the uPlot charts, from /metrics.
     await page.locator('#live tr[data-model="imagenet"]').waitFor();
     expect(await page.locator('.uplot').count()).toBe(3);
