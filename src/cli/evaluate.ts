@@ -12,6 +12,7 @@ import { openDataSource } from '../training/data/open';
 import { splitExamples } from '../training/data/split';
 import { formatReport, reportOf, type Report } from '../training/evaluation';
 import { resolveModelRef } from '../training/transfer';
+import { labelScores } from '../protocols/ranking';
 import { type CliIo, type Command, parseCommandArgs, UsageError } from './command';
 
 /**
@@ -117,8 +118,8 @@ export async function evaluate(a: EvaluateArgs, io: CliIo): Promise<Evaluation> 
     const examples = a.split === 'test' ? split.test : a.split === 'validation' ? split.validation : [...source.examples, ...(source.testExamples ?? [])];
     if (examples.length === 0) throw new Error(`the ${a.split} split of ${data.file} is empty (test_split 0 and no separate test set?); try --split validation`);
     const scored = await score(servable, source, examples);
-    // binary-sigmoid: one unit p = P(labels[1]); scored as the two-label rows [1 - p, p].
-    const rows = m.output.kind === 'binary-sigmoid' ? scored.map((r) => Float32Array.of(1 - r[0]!, r[0]!)) : scored;
+    // binary-sigmoid: one unit p = P(labels[1]); scored as the two-label rows [1 - p, p], as served.
+    const rows = m.output.kind === 'binary-sigmoid' ? scored.map((r) => Float32Array.from(labelScores(r, m))) : scored;
     const report = reportOf(source.task, rows, examples, source.labels, task === 'multi' ? labelThresholds(m) : undefined);
     return { ref: where.ref, dir: where.dir, split: a.split, report, notes };
   } finally {

@@ -44,8 +44,8 @@ async function bundledFont(): Promise<Font> {
   const pageImage = new Jimp({ width: info.width, height: info.height });
   pageImage.bitmap.data.set(data);
   const common = attributes(/<common [^>]*>/.exec(xml)![0]);
-  const info_ = attributes(/<info [^>]*>/.exec(xml)![0]);
-  return { info: info_, common, chars, kernings, pages: [pageImage] } as unknown as Font;
+  const fontInfo = attributes(/<info [^>]*>/.exec(xml)![0]);
+  return { info: fontInfo, common, chars, kernings, pages: [pageImage] } as unknown as Font;
 }
 
 // jimp's bundled fonts are a subpath export, which this project's TypeScript module resolution

@@ -17,6 +17,7 @@ import { fit, type EpochRecord, type FitResult } from './fit';
 import { INPUT_NAME } from './model';
 import { confusionMatrixPng, confusionTable } from './confusion-plot';
 import { CONFUSION_PNG, modelCard, type PhaseRecord } from './model-card';
+import { labelScores } from '../protocols/ranking';
 import { Progress } from './progress';
 import { modelToFiles, writeModelDir } from './save-model';
 import { batchNormInInferenceMode, featureExtractor, findCut, layersToUnfreeze, loadBaseModel, unfreeze, versionsIn, type BaseModel, type Cut } from './transfer';
@@ -103,15 +104,13 @@ function outputOf(train: TrainConfig, source: DataSource): OutputActivation {
  * binary-sigmoid trains one unit on the 0/1 target "is labels[1]" with binary cross-entropy: for
  * the fit loop the examples become one-label multi-label examples. The target is set on the
  * example objects themselves (sources find an example's image by its object, so no copies);
- * single-label reports read only `label`. Evaluation turns the unit p back into the rows [1 - p, p] (twoColumns).
+ * single-label reports read only `label`. Evaluation turns the unit p into the rows [1 - p, p] as the server
+ * does (labelScores).
  */
 function setBinaryTargets(examples: Example[]): void {
   for (const e of examples) e.targets = Float32Array.of(e.label);
 }
 
-function twoColumns(rows: Float32Array[]): Float32Array[] {
-  return rows.map((r) => Float32Array.of(1 - r[0]!, r[0]!));
-}
 
 /** Input shape and preprocessing: the base model's (the data config may only agree), else the data config's. */
 function resolveSignature(data: DataConfig, train: TrainConfig, source: DataSource, base: BaseModel | undefined): Resolved {
@@ -383,7 +382,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const evalBatch = Math.max(128, train.batch_size);
   const rowsOf = async (examples: Example[]) => {
     const rows = await predictRows(model, images, examples, evalBatch);
-    return binary ? twoColumns(rows) : rows;
+    return binary ? rows.map((r) => Float32Array.from(labelScores(r, { output: { name: OUTPUT_NAMES[activation], kind: activation }, labels: source.labels }))) : rows;
   };
   const valRows = await rowsOf(split.validation);
   const thresholds = source.task === 'multi' ? bestThresholds(valRows, split.validation, labels) : undefined;
