@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ReadEntry, Unpack } from 'tar';
+import { Parser, ReadEntry, Unpack } from 'tar';
 
 /** How much an archive may hold once unpacked (a small .tar.gz can expand enormously). */
 export interface UnpackLimits {
@@ -22,47 +22,75 @@ function refusal(entry: ReadEntry): string | undefined {
   return undefined;
 }
 
+/** Reads `archive` through `parser`, resolving when the parser has seen its end. */
+function readThrough(archive: string, parser: Parser | Unpack): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const source = createReadStream(archive);
+    parser.on('error', (e: Error) => {
+      source.destroy();
+      reject(e);
+    });
+    parser.on('close', () => resolve());
+    source.on('error', reject);
+    source.pipe(parser);
+  });
+}
+
 /**
- * Unpacks a .tar.gz (or plain .tar) into the existing, empty folder `into`. The first entry that
- * is not a plain file or folder, has an absolute path or `..`, or takes the total past
- * `limits.maxBytes` stops the whole unpack with an error naming it; the caller deletes `into`.
- * tar itself would skip such entries with a warning; here the archive is refused outright,
- * because a model archive that tries any of this is not one to serve. File times are not
- * restored (noMtime), so the folder's times say when it was installed.
+ * Reads every header of `archive` without writing anything and returns the first reason to
+ * refuse it. Checking before unpacking matters: tar writes files asynchronously, and an unpack
+ * stopped halfway would still be writing into the folder while the caller deletes it.
  */
-export async function unpackArchive(archive: string, into: string, limits: UnpackLimits): Promise<void> {
+async function refusalIn(archive: string, limits: UnpackLimits): Promise<string | undefined> {
   const maxEntries = limits.maxEntries ?? 10_000;
   let bytes = 0;
   let entries = 0;
   let refused: string | undefined;
+  const parser = new Parser({
+    strict: true, // any tar warning (bad header, unsupported entry) is an error
+    onReadEntry: (entry) => {
+      if (!refused) {
+        bytes += entry.type === 'Directory' ? 0 : entry.size;
+        refused =
+          refusal(entry) ??
+          (++entries > maxEntries ? `more than ${maxEntries} entries` : undefined) ??
+          (bytes > limits.maxBytes ? `more than ${limits.maxBytes} bytes once unpacked` : undefined);
+        if (refused) parser.abort(new Error(refused));
+      }
+      entry.resume();
+    },
+  });
   try {
-    await new Promise<void>((resolve, reject) => {
-      const source = createReadStream(archive);
-      const unpack: Unpack = new Unpack({
-        cwd: into,
-        strict: true, // any tar warning (bad header, unsupported entry) is an error
-        preserveOwner: false,
-        noMtime: true,
-        filter: (_path, entry) => {
-          if (refused || !(entry instanceof ReadEntry)) return false;
-          bytes += entry.type === 'Directory' ? 0 : entry.size;
-          refused =
-            refusal(entry) ??
-            (++entries > maxEntries ? `more than ${maxEntries} entries` : undefined) ??
-            (bytes > limits.maxBytes ? `more than ${limits.maxBytes} bytes once unpacked` : undefined);
-          if (!refused) return true;
-          unpack.abort(new Error(refused));
-          source.destroy();
-          return false;
-        },
-      });
-      unpack.on('error', reject);
-      unpack.on('close', () => resolve());
-      source.on('error', reject);
-      source.pipe(unpack);
-    });
+    await readThrough(archive, parser);
   } catch (e) {
-    throw new Error(`archive ${path.basename(archive)} refused: ${refused ?? (e as Error).message}`);
+    return refused ?? (e as Error).message;
+  }
+  return refused;
+}
+
+/**
+ * Unpacks a .tar.gz (or plain .tar) into the existing, empty folder `into`. An archive with an
+ * entry that is not a plain file or folder, has an absolute path or `..`, or that takes the total
+ * past `limits.maxBytes` is refused before anything is written, with an error naming the entry.
+ * tar itself would skip such entries with a warning; here the archive is refused outright,
+ * because a model archive that tries any of this is not one to serve. The unpack repeats the
+ * checks (the file is ours, but the filter costs nothing). File times are not restored
+ * (noMtime), so the folder's times say when it was installed.
+ */
+export async function unpackArchive(archive: string, into: string, limits: UnpackLimits): Promise<void> {
+  const refused = await refusalIn(archive, limits);
+  if (refused) throw new Error(`archive ${path.basename(archive)} refused: ${refused}`);
+  const unpack = new Unpack({
+    cwd: into,
+    strict: true,
+    preserveOwner: false,
+    noMtime: true,
+    filter: (_path, entry) => entry instanceof ReadEntry && refusal(entry) === undefined,
+  });
+  try {
+    await readThrough(archive, unpack);
+  } catch (e) {
+    throw new Error(`archive ${path.basename(archive)} could not be unpacked: ${(e as Error).message}`);
   }
 }
 
