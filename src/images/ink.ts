@@ -61,7 +61,9 @@ export function inkMap(img: GrayImage): GrayImage {
 function inkContrast(ink: Float32Array, sigma: number): { level: number; sigma: number } | undefined {
   const positive = histogram(ink, 0, max(1e-3, quantile(histogram(ink, 0, 1), 0.9999)));
   const threshold = otsuThreshold(positive);
-  const inkClass = histogram(ink, threshold, 1, ink.map((v) => (v > threshold ? 1 : 0)));
+  const above = new Uint8Array(ink.length);
+  for (let i = 0; i < ink.length; i++) above[i] = ink[i]! > threshold ? 1 : 0;
+  const inkClass = histogram(ink, threshold, 1, above);
   const level = quantile(inkClass, 0.5);
   return level >= max(6 * sigma, MIN_CONTRAST) ? { level, sigma } : undefined;
 }
@@ -175,16 +177,69 @@ function fitBackground(img: GrayImage, initial: number): Surface {
       values[i] = data[y * width + x]!;
     }
   }
+  // The normal equations need only moments of the kept samples: Σ u^i v^j (i + j <= 4) for AᵀA
+  // and Σ y·b_k for Aᵀy. Over the whole grid the u^i v^j sums are products of one-dimensional
+  // sums, and Aᵀy takes three products per sample (by rows); each round then adds or removes
+  // only the samples whose flag changed (after the first round mostly the ink). Summing the
+  // 27 products of every kept sample in every round was most of the recipe's time.
+  const moments = new Float64Array(25); // Σ u^i v^j at [i * 5 + j]
+  const aty = new Float64Array(K); // Σ y·b_k
+  let used = n;
+  {
+    const su = new Float64Array(5);
+    const sv = new Float64Array(5);
+    for (let x = 0; x < width; x += step) for (let i = 0, p = 1, u = basis[(x / step) * K + 1]!; i < 5; i++, p *= u) su[i]! += p;
+    for (let s = 0; s < n; s += cols) for (let j = 0, p = 1, v = basis[s * K + 2]!; j < 5; j++, p *= v) sv[j]! += p;
+    for (let i = 0; i < 5; i++) for (let j = 0; i + j < 5; j++) moments[i * 5 + j] = su[i]! * sv[j]!;
+    for (let s0 = 0; s0 < n; s0 += cols) {
+      let r0 = 0;
+      let r1 = 0;
+      let r2 = 0;
+      for (let s = s0; s < s0 + cols; s++) {
+        const y = values[s]!;
+        const u = basis[s * K + 1]!;
+        r0 += y;
+        r1 += u * y;
+        r2 += u * u * y;
+      }
+      const v = basis[s0 * K + 2]!;
+      aty[0]! += r0;
+      aty[1]! += r1;
+      aty[2]! += v * r0;
+      aty[3]! += r2;
+      aty[4]! += v * r1;
+      aty[5]! += v * v * r0;
+    }
+  }
+  const account = (s: number, sign: 1 | -1) => {
+    const o = s * K;
+    const u = basis[o + 1]!;
+    const v = basis[o + 2]!;
+    for (let i = 0, pu = sign; i < 5; i++, pu *= u) for (let j = 0, p = pu; i + j < 5; j++, p *= v) moments[i * 5 + j]! += p;
+    const y = sign * values[s]!;
+    for (let k = 0; k < K; k++) aty[k]! += y * basis[o + k]!;
+    used += sign;
+  };
+  // The exponents (of u, of v) of each basis function: 1, u, v, u², uv, v².
+  const EXP = [
+    [0, 0],
+    [1, 0],
+    [0, 1],
+    [2, 0],
+    [1, 1],
+    [0, 2],
+  ] as const;
+
   let coef = [initial, 0, 0, 0, 0, 0];
   const residual = new Float64Array(n);
   const keep = new Uint8Array(n).fill(1);
   const kept = new Float64Array(n);
   let sigma = 0;
   for (let iter = 0; iter < 5; iter++) {
-    for (let s = 0; s < n; s++) {
-      let fit = 0;
-      for (let k = 0; k < K; k++) fit += coef[k]! * basis[s * K + k]!;
-      residual[s] = values[s]! - fit;
+    const [c0, c1, c2, c3, c4, c5] = coef as [number, number, number, number, number, number];
+    for (let s = 0, o = 0; s < n; s++, o += K) {
+      // basis[o] is 1
+      residual[s] = values[s]! - (c0 + c1 * basis[o + 1]! + c2 * basis[o + 2]! + c3 * basis[o + 3]! + c4 * basis[o + 4]! + c5 * basis[o + 5]!);
     }
     let m = 0;
     for (let s = 0; s < n; s++) if (keep[s] === 1) kept[m++] = residual[s]!;
@@ -195,13 +250,16 @@ function fitBackground(img: GrayImage, initial: number): Surface {
     for (let s = 0; s < n; s++) {
       const r = residual[s]! - centre;
       const k = r <= 2 * sigma && r >= -4 * sigma ? 1 : 0;
-      if (keep[s] !== k) changed = true;
-      keep[s] = k;
+      if (keep[s] !== k) {
+        changed = true;
+        keep[s] = k;
+        account(s, k === 1 ? 1 : -1);
+      }
     }
     // The fit depends only on which samples are kept: an unchanged set refits to the same surface,
     // so every further round would repeat this one exactly. Stopping here gives the same result.
     if (!changed && iter > 0) break;
-    const solved = leastSquares(keep);
+    const solved = leastSquares();
     if (solved === undefined) break;
     coef = solved;
   }
@@ -216,27 +274,12 @@ function fitBackground(img: GrayImage, initial: number): Surface {
   }
   return { values: surface, sigma };
 
-  function leastSquares(use: Uint8Array): number[] | undefined {
-    // Normal equations [AᵀA | Aᵀy], accumulated flat (row-major, K+1 columns), upper triangle only.
-    const W = K + 1;
-    const acc = new Float64Array(K * W);
-    let used = 0;
-    for (let s = 0; s < n; s++) {
-      if (use[s] === 0) continue;
-      used++;
-      const o = s * K;
-      const y = values[s]!;
-      for (let r = 0; r < K; r++) {
-        const br = basis[o + r]!;
-        const row = r * W;
-        for (let col = r; col < K; col++) acc[row + col]! += br * basis[o + col]!;
-        acc[row + K]! += br * y;
-      }
-    }
+  function leastSquares(): number[] | undefined {
     if (used < 4 * K) return undefined;
-    const ata = Array.from({ length: K }, (_, r) => {
-      const row = acc.slice(r * W, r * W + W);
-      for (let col = 0; col < r; col++) row[col] = acc[col * W + r]!; // mirror the lower triangle
+    const ata = EXP.map(([a, b], r) => {
+      const row = new Float64Array(K + 1);
+      EXP.forEach(([c, d], col) => (row[col] = moments[(a + c) * 5 + b + d]!));
+      row[K] = aty[r]!;
       row[r]! += 1e-6 * used; // tiny ridge: flat images stay well-posed
       return row;
     });

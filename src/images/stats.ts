@@ -56,6 +56,9 @@ export function otsuThreshold(h: Histogram): number {
   let best = 0;
   let bestVariance = -1;
   for (let b = 0; b < BINS - 1; b++) {
+    // An empty bin moves no weight across the cut: its variance equals the previous bin's, which
+    // cannot beat it (strictly greater wins), so skipping it changes nothing and saves the division.
+    if (h.counts[b] === 0) continue;
     weightLow += h.counts[b]!;
     sumLow += b * h.counts[b]!;
     const weightHigh = h.total - weightLow;
