@@ -3,7 +3,7 @@ import { selectTrainingBackend } from './backend';
 import { precomputedFeed, predictRows } from './data/batches';
 import type { Example } from './data/dataset';
 import { quickScores } from './evaluation';
-import { fit, nextLearningRate, type EpochRecord } from './fit';
+import { fit, isBetter, nextLearningRate, type EpochRecord } from './fit';
 import { mulberry32 } from './prng';
 import { Progress } from './progress';
 
@@ -18,6 +18,18 @@ describe('nextLearningRate', () => {
     const plateau = { schedule: 'plateau' as const, factor: 0.5, patience: 2, min_learning_rate: 0.02 };
     expect([0, 1, 2, 3, 4].map((since) => nextLearningRate(plateau, 0.1, since))).toEqual([0.1, 0.1, 0.05, 0.1, 0.05]);
     expect(nextLearningRate(plateau, 0.03, 2)).toBe(0.02);
+  });
+});
+
+describe('isBetter', () => {
+  it('val_loss compares losses; val_accuracy compares accuracies and breaks ties with the loss', () => {
+    const a = { loss: 0.03, accuracy: 0.99 };
+    const b = { loss: 0.04, accuracy: 0.992 };
+    expect(isBetter('val_loss', b, a)).toBe(false);
+    expect(isBetter('val_accuracy', b, a)).toBe(true);
+    expect(isBetter('val_accuracy', { loss: 0.029, accuracy: 0.99 }, a)).toBe(true);
+    expect(isBetter('val_accuracy', { loss: 0.031, accuracy: 0.99 }, a)).toBe(false);
+    expect(isBetter('val_accuracy', a, undefined)).toBe(true);
   });
 });
 
@@ -70,6 +82,17 @@ describe('fit', () => {
     expect(now.loss).toBeCloseTo(best.validationLoss, 5);
     // The training loss itself went down.
     expect(r.history.at(-1)!.loss).toBeLessThan(r.history[0]!.loss);
+  });
+
+  it('monitor val_accuracy keeps the epoch with the best validation accuracy (ties: lower loss)', async () => {
+    const m = model();
+    const r = await fit({ ...options(m), patience: 0, epochs: 6, monitor: 'val_accuracy' });
+    expect(r.monitor).toBe('val_accuracy');
+    const best = r.history.reduce((a, b) => (isBetter('val_accuracy', { loss: b.validationLoss, accuracy: b.validationAccuracy }, { loss: a.validationLoss, accuracy: a.validationAccuracy }) ? b : a));
+    expect(r.bestEpoch).toBe(best.epoch);
+    expect(r.history.filter((h) => h.best).at(-1)!.epoch).toBe(best.epoch);
+    const now = quickScores(await predictRows(m, precomputedFeed(validation, [2]), [...validation.keys()], 64), [...validation.keys()], 'single');
+    expect(now.accuracy).toBeCloseTo(best.validationAccuracy, 6);
   });
 
   it('is reproducible for a seed; an aborted signal stops before the first step', async () => {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Feed } from './data/batches';
 import { predictRows, targetsOf, yieldToEventLoop } from './data/batches';
-import type { LrDecay } from './data/config';
+import type { LrDecay, Monitor } from './data/config';
 import type { Example, Task } from './data/dataset';
 import { quickScores } from './evaluation';
 import { reseedDropout } from './model';
@@ -62,8 +62,10 @@ export interface FitOptions {
   batchSize: number;
   learningRate: number;
   lrDecay: LrDecay;
-  /** Stop after this many epochs without a lower validation loss; 0 never stops early. */
+  /** Stop after this many epochs without a better validation score; 0 never stops early. */
   patience: number;
+  /** What "better" means for the kept epoch and early stopping (default val_loss). */
+  monitor?: Monitor;
   seed: number;
   /**
    * Score the starting weights first and keep them unless an epoch beats them (fine-tuning: an
@@ -75,10 +77,23 @@ export interface FitOptions {
   onEpoch?: (r: EpochRecord) => void;
 }
 
+interface Score {
+  loss: number;
+  accuracy: number;
+}
+
+/** Whether `next` beats `best` under `monitor`. */
+export function isBetter(monitor: Monitor, next: Score, best: Score | undefined): boolean {
+  if (!best) return true;
+  if (monitor === 'val_loss') return next.loss < best.loss;
+  return next.accuracy > best.accuracy || (next.accuracy === best.accuracy && next.loss < best.loss);
+}
+
 export interface FitResult {
   history: EpochRecord[];
-  /** 1-based epoch whose weights the model holds (lowest validation loss); 0 if no epoch ended. */
+  /** 1-based epoch whose weights the model holds (best under the monitor); 0 if no epoch ended. */
   bestEpoch: number;
+  monitor: Monitor;
   stoppedEarly: boolean;
   interrupted: boolean;
   seconds: number;
@@ -125,7 +140,8 @@ export async function fit(o: FitOptions): Promise<FitResult> {
   const order = [...o.train];
   const batches = Math.ceil(order.length / o.batchSize);
   const history: EpochRecord[] = [];
-  let best: { epoch: number; loss: number; weights: tf.Tensor[] } | undefined;
+  let best: { epoch: number; loss: number; accuracy: number; weights: tf.Tensor[] } | undefined;
+  const monitor = o.monitor ?? 'val_loss';
   let rate = o.learningRate;
   let stoppedEarly = false;
   let interrupted = false;
@@ -134,7 +150,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
   try {
     if (o.keepStart) {
       const start = quickScores(await predictRows(o.model, o.validationFeed, o.validation, Math.max(o.batchSize, 128)), o.validation, o.task);
-      best = { epoch: 0, loss: start.loss, weights: o.model.getWeights().map((w) => w.clone()) };
+      best = { epoch: 0, loss: start.loss, accuracy: start.accuracy, weights: o.model.getWeights().map((w) => w.clone()) };
     }
     for (let epoch = 1; epoch <= o.epochs; epoch++) {
       if (o.signal?.aborted) {
@@ -183,10 +199,10 @@ export async function fit(o: FitOptions): Promise<FitResult> {
       }
       const rows = await predictRows(o.model, o.validationFeed, o.validation, Math.max(o.batchSize, 128));
       const val = quickScores(rows, o.validation, o.task);
-      const improved = !best || val.loss < best.loss;
+      const improved = isBetter(monitor, val, best);
       if (improved) {
         if (best) tf.dispose(best.weights);
-        best = { epoch, loss: val.loss, weights: o.model.getWeights().map((w) => w.clone()) };
+        best = { epoch, loss: val.loss, accuracy: val.accuracy, weights: o.model.getWeights().map((w) => w.clone()) };
       }
       const record: EpochRecord = {
         phase: o.phase,
@@ -214,5 +230,5 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     if (best) tf.dispose(best.weights);
     optimizer.dispose();
   }
-  return { history, bestEpoch: best?.epoch ?? 0, stoppedEarly, interrupted, seconds: (Date.now() - started) / 1000, images };
+  return { history, bestEpoch: best?.epoch ?? 0, monitor, stoppedEarly, interrupted, seconds: (Date.now() - started) / 1000, images };
 }

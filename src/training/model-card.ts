@@ -1,6 +1,7 @@
 import type { ModelMetadata } from '../model-store/metadata';
 import type { Fingerprint } from './data/dataset';
 import { formatReport, type Report } from './evaluation';
+import type { Monitor } from './data/config';
 import type { EpochRecord } from './fit';
 
 /**
@@ -14,12 +15,15 @@ export interface PhaseRecord {
   epochs: number;
   epochsRun: number;
   bestEpoch: number;
+  monitor: Monitor;
   stoppedEarly: boolean;
   interrupted: boolean;
   learningRate: number;
   seconds: number;
   trainableLayers?: string[];
 }
+
+const MONITORED: Record<Monitor, string> = { val_loss: 'lowest validation loss', val_accuracy: 'highest validation accuracy, ties to the lower loss' };
 
 export interface ModelCardInput {
   name: string;
@@ -114,7 +118,7 @@ export function modelCard(c: ModelCardInput): string {
   out.push('## Training', '');
   for (const p of c.phases) {
     out.push(
-      `- Phase \`${p.name}\`: ${p.epochsRun} of ${p.epochs} epochs run, best epoch ${p.bestEpoch}${p.stoppedEarly ? ', stopped early (no lower validation loss for early_stopping_patience epochs)' : ''}` +
+      `- Phase \`${p.name}\`: ${p.epochsRun} of ${p.epochs} epochs run, best epoch ${p.bestEpoch} (${MONITORED[p.monitor]})${p.stoppedEarly ? ', stopped early (none better for early_stopping_patience epochs)' : ''}` +
         `${p.interrupted ? ', **interrupted** (Ctrl-C): the best weights so far were saved' : ''}; initial learning rate ${p.learningRate}; ${Math.round(p.seconds)} s` +
         `${p.trainableLayers ? `; trainable base layers: ${p.trainableLayers.length > 0 ? p.trainableLayers.map((l) => `\`${l}\``).join(', ') : 'none'}` : ''}.`,
     );

@@ -170,6 +170,7 @@ function phaseRecord(name: string, epochs: number, learningRate: number, r: FitR
     epochs,
     epochsRun: r.history.length,
     bestEpoch: r.bestEpoch,
+    monitor: r.monitor,
     stoppedEarly: r.stoppedEarly,
     interrupted: r.interrupted,
     learningRate,
@@ -252,6 +253,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     batchSize: train.batch_size,
     lrDecay: train.lr_decay,
     patience: train.early_stopping_patience,
+    monitor: train.monitor,
     onBatch: (p: Parameters<Progress['batch']>[0]) => progress.batch(p),
     ...(o.signal ? { signal: o.signal } : {}),
   };

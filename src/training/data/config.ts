@@ -150,6 +150,13 @@ export interface HeadConfig {
 /** The output layer: softmax (single-label), sigmoid (multi-label) or one sigmoid unit for two classes. */
 export type OutputChoice = 'softmax' | 'sigmoid' | 'binary-sigmoid';
 
+/**
+ * Which validation score picks the kept epoch: the loss (Keras' default), or the accuracy with
+ * ties going to the lower loss. On a small validation set the loss can bottom out epochs before
+ * the accuracy stops rising, and the accuracy is the number a classifier is judged on.
+ */
+export type Monitor = 'val_loss' | 'val_accuracy';
+
 export interface TrainConfig {
   file: string;
   epochs: number;
@@ -158,8 +165,10 @@ export interface TrainConfig {
   batch_size: number;
   initial_learning_rate: number;
   lr_decay: LrDecay;
-  /** Epochs without a lower validation loss before stopping; 0: never stop early. */
+  /** Epochs without a better validation score (see monitor) before stopping; 0: never stop early. */
   early_stopping_patience: number;
+  /** The validation score that picks the kept epoch and drives early stopping. */
+  monitor: Monitor;
   use_augmentation: boolean;
   augmentation: AugmentationConfig;
   /** The model folder (<store>/<name>) new versions go into. Absolute. */
@@ -256,6 +265,7 @@ const TRAIN_SCHEMA = {
       },
     },
     early_stopping_patience: { type: 'integer', minimum: 0 },
+    monitor: { enum: ['val_loss', 'val_accuracy'] },
     use_augmentation: { type: 'boolean' },
     augmentation: {
       type: 'object',
@@ -523,6 +533,7 @@ export function trainConfigOf(raw: Record<string, unknown>, abs: string): TrainC
     initial_learning_rate: initial,
     lr_decay: lrDecayOf(abs, raw.lr_decay),
     early_stopping_patience: (raw.early_stopping_patience as number | undefined) ?? 3,
+    monitor: (raw.monitor as Monitor | undefined) ?? 'val_loss',
     use_augmentation: (raw.use_augmentation as boolean | undefined) ?? false,
     augmentation: augmentationOf(raw.augmentation as Partial<AugmentationConfig> | undefined),
     freeze_base: (raw.freeze_base as boolean | undefined) ?? true,
