@@ -4,7 +4,7 @@ import { ModelNotFound, ProblemError, ServiceUnavailable } from '../errors/error
 import { annotateRequest } from '../api/request-context';
 import { log } from '../log';
 import { DEFAULT_DOWNLOAD_LIMITS, type DownloadLimits } from '../model-store/download';
-import { MODEL_FILE_NAMES } from '../model-store/files';
+import { MODEL_FILE_NAMES } from '../model-store/file-names';
 import { type AspiredModel, aspiredVersions, type StoredVersion } from '../model-store/repository';
 import { createSourceSync, type FetchSources, type SourceReport } from '../model-store/source-sync';
 import type { Servable } from './servable';

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { KERAS_MODEL_FILES, kerasFileIn, kerasMetadata, kerasModelArtifacts, optionalJson, readKerasFile } from './keras';
+import { MODEL_FILES } from './file-names';
+import { kerasFileIn, kerasMetadata, kerasModelArtifacts, optionalJson, readKerasFile } from './keras';
 import { type ModelMetadata, parseMetadata } from './metadata';
 import { inspectOnnx, type OnnxGraphInfo } from './onnx-file';
 
@@ -16,11 +17,6 @@ export type ModelFiles =
   | { format: 'tfjs-layers'; metadata: ModelMetadata; artifacts: tf.io.ModelArtifacts }
   | { format: 'onnx'; metadata: ModelMetadata; file: string; onnx: Uint8Array; graph: OnnxGraphInfo };
 
-/** The model file of each format, as it must be named in a version folder. */
-export const MODEL_FILES = { 'tfjs-layers': 'model.json', onnx: 'model.onnx' } as const;
-
-/** Every file that can make a version folder a model: TF.js, ONNX, then the Keras files read directly. */
-export const MODEL_FILE_NAMES: readonly string[] = [MODEL_FILES['tfjs-layers'], MODEL_FILES.onnx, ...KERAS_MODEL_FILES];
 
 /**
  * The Keras file a version folder serves from, or undefined for a TF.js or ONNX folder (model.json

@@ -2,13 +2,13 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
+import { KERAS_MODEL_FILES } from '../file-names';
 import type { ModelMetadata } from '../metadata';
 import { KerasRefused, parseModelConfig, signatureOf } from './config';
 import { defaultMetadata, mergeMetadata } from './defaults';
 import type { KerasContent } from './keras-file';
 import { kerasMaxWeightsBytes } from './limits';
 import { readKeras } from './read';
-import { kerasArtifacts } from './artifacts';
 
 /**
  * Keras files in the model store and for `specserve import`: one entry for the metadata a
@@ -17,8 +17,6 @@ import { kerasArtifacts } from './artifacts';
 export { KerasRefused } from './config';
 export type { KerasContent } from './keras-file';
 
-/** The Keras file names a version folder may hold, in the order they are looked for. */
-export const KERAS_MODEL_FILES = ['model.keras', 'model.h5'] as const;
 
 /** The Keras file of a version folder, if it has one. */
 export function kerasFileIn(dir: string): string | undefined {
@@ -55,6 +53,8 @@ export function kerasMetadata(content: KerasContent, file: string, given: unknow
 /** The TF.js artifacts of a Keras file's content (read with weights). */
 export async function kerasModelArtifacts(content: KerasContent, file: string): Promise<tf.io.ModelArtifacts> {
   try {
+    // Loaded here, not at the top: the main thread reads Keras metadata without TensorFlow.js.
+    const { kerasArtifacts } = await import('./artifacts');
     return await kerasArtifacts(content, path.basename(file));
   } catch (e) {
     throw named(file, e);

@@ -1,0 +1,25 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The HTTP side (bootstrap, the app, the handlers, the manager and the worker pool) runs in the
+ * main thread, which never runs a model: TensorFlow.js there would cost ~25 MB of heap for
+ * nothing. Models load in the worker and planner threads, which import it themselves.
+ */
+describe('the main thread', () => {
+  it('loads the server and every handler without TensorFlow.js', () => {
+    const loaded: string[] = [];
+    for (const name of ['@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-wasm']) {
+      jest.doMock(name, () => {
+        loaded.push(name);
+        return {};
+      });
+    }
+    jest.isolateModules(() => {
+      require('./bootstrap');
+      const handlers = path.join(__dirname, '..', 'handlers');
+      for (const file of readdirSync(handlers).filter((f) => f.endsWith('.ts'))) require(path.join(handlers, file));
+    });
+    expect(loaded).toEqual([]);
+  });
+});
