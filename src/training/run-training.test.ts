@@ -9,7 +9,7 @@ import { loadDataConfig, loadTrainConfig } from './data/config';
 import { ConfigError } from './data/yaml-config';
 import type { EpochRecord } from './fit';
 import { Progress } from './progress';
-import { runTraining, type TrainRunOptions } from './run-training';
+import { runTraining, shownPath, type TrainRunOptions } from './run-training';
 import { FIXTURES, IDX_FIXTURES, makeDigitFolder, makeMultilabelCsv, saveTinyBase } from './tiny-datasets';
 
 /**
@@ -54,6 +54,13 @@ async function train(name: string, dataYaml: string, trainYaml: string, extra: P
 }
 
 const servableOf = (name: string, version: number) => loadLocalServable({ name, version, dir: path.join(store, name, String(version)) }, DEFAULT_IMAGE_LIMITS);
+
+describe('shownPath', () => {
+  it('shows a config inside the working directory relative to it, one outside as given', () => {
+    expect(shownPath(path.join(process.cwd(), 'training', 'mnist.yaml'))).toBe(path.join('training', 'mnist.yaml'));
+    expect(shownPath(path.join(os.tmpdir(), 'x.yaml'))).toBe(path.join(os.tmpdir(), 'x.yaml'));
+  });
+});
 
 describe('image folder -> a served version', () => {
   it('trains (loss goes down), writes the version atomically with metadata.json + MODEL_CARD.md, and the server loads it', async () => {

@@ -153,12 +153,18 @@ function labelPriors(train: Example[], labels: number): number[] {
   return counts.map((c) => c / Math.max(1, train.length));
 }
 
+/**
+ * A config file as the card and metadata.json show it: relative to the working directory when
+ * inside it, so a version trained in a checkout does not carry that machine's absolute paths.
+ */
+export function shownPath(f: string): string {
+  const r = path.relative(process.cwd(), f);
+  return r.startsWith('..') || path.isAbsolute(r) ? f : r;
+}
+
 /** The command line that trains this version again (paths relative to the working directory). */
 function reproduceCommand(data: DataConfig, train: TrainConfig, name: string, version: number): string {
-  const rel = (f: string) => {
-    const r = path.relative(process.cwd(), f);
-    return r.startsWith('..') || path.isAbsolute(r) ? f : r;
-  };
+  const rel = shownPath;
   const configs = data.file === train.file ? rel(data.file) : `--data-config ${rel(data.file)} --train-config ${rel(train.file)}`;
   const named = train.model_path && path.basename(train.model_path) === name ? '' : ` --name ${name}`;
   return `specserve train ${configs}${named} --version ${version} --overwrite`;
@@ -420,8 +426,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         fingerprint,
       },
       configs: {
-        data: { file: data.file, sha256: sha256Text(dataText), values: data.raw, effective: dataEffective },
-        train: { file: train.file, sha256: sha256Text(trainText), values: train.raw, effective: trainEffective },
+        data: { file: shownPath(data.file), sha256: sha256Text(dataText), values: data.raw, effective: dataEffective },
+        train: { file: shownPath(train.file), sha256: sha256Text(trainText), values: train.raw, effective: trainEffective },
       },
       split: { seed: data.seed, train: split.train.length, validation: split.validation.length, test: split.test.length, testFrom: split.testFrom },
       task: source.task,
@@ -451,8 +457,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     metadata,
     dataDescription: source.description,
     fingerprint,
-    dataConfigFile: data.file,
-    trainConfigFile: train.file,
+    dataConfigFile: shownPath(data.file),
+    trainConfigFile: shownPath(train.file),
     dataConfigText: dataText,
     trainConfigText: trainText,
     split: { seed: data.seed, train: split.train.length, validation: split.validation.length, test: split.test.length, testFrom: split.testFrom },
