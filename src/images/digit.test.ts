@@ -4,8 +4,9 @@ import * as path from 'node:path';
 import { Jimp, PNGFilterType } from 'jimp';
 import { UnusableImage } from '../errors/errors';
 import { decodeToGray } from './decode';
-import { mnistDigitInput } from './digit';
+import { mnistDigitInput, strokeWidth } from './digit';
 import type { GrayImage } from './gray';
+import { dilate, erode } from './morphology';
 
 const FIXTURES = path.join(__dirname, '..', '..', 'test', 'fixtures');
 const MNIST_FILES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'mnist-1001'];
@@ -219,5 +220,56 @@ describe('mnistDigitInput', () => {
       const border = out.filter((_, i) => i % 28 < 2 || i % 28 > 25 || i < 56 || i >= 728);
       expect([file, border.reduce((a, b) => a + b, 0) < 1]).toEqual([file, true]);
     }
+  });
+
+  /** An MNIST digit as dark ink on white paper, enlarged `scale` times at `at` in a width x height picture; `stroke` > 0 thickens, < 0 thins it (pixels). */
+  async function onPaper(name: string, width: number, height: number, at: [number, number], scale: number, stroke = 0): Promise<GrayImage> {
+    const digit = await mnist(name);
+    let ink = new Float32Array(width * height);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const dx = floor((x - at[0]) / scale);
+        const dy = floor((y - at[1]) / scale);
+        if (dx >= 0 && dx < 28 && dy >= 0 && dy < 28) ink[y * width + x] = digit.data[dy * 28 + dx]!;
+      }
+    }
+    if (stroke > 0) ink = dilate(ink, width, height, stroke);
+    if (stroke < 0) ink = erode(ink, width, height, -stroke);
+    return { width, height, data: ink.map((v) => 1 - v) };
+  }
+
+  it("leaves out a notebook's margin rule and ruled lines: the digit is placed as on blank paper", async () => {
+    const blank = await onPaper('7', 320, 300, [90, 50], 7);
+    const ruled: GrayImage = { ...blank, data: blank.data.slice() };
+    for (let y = 0; y < 300; y++) {
+      for (let x = 0; x < 320; x++) {
+        const margin = x >= 30 && x <= 32; // a dark margin rule, top to bottom
+        const rule = y % 40 === 20 || y % 40 === 21; // ruled lines, edge to edge
+        if (margin || rule) ruled.data[y * 320 + x] = Math.min(ruled.data[y * 320 + x]!, margin ? 0.2 : 0.45);
+      }
+    }
+    const plain = mnistDigitInput(blank);
+    expect(meanAbsDiff(mnistDigitInput(ruled), plain)).toBeLessThan(0.03);
+  });
+
+  it('keeps a digit that is one straight stroke across the picture (a cropped "1")', () => {
+    const data = new Float32Array(200 * 200).fill(1);
+    for (let y = 0; y < 200; y++) for (let x = 98; x < 101; x++) data[y * 200 + x] = 0; // as thin as a ruled line
+    const out = mnistDigitInput({ width: 200, height: 200, data });
+    expect(out.reduce((a, b) => a + b, 0)).toBeGreaterThan(8);
+    expect(centreOfMass(out)[0]).toBeCloseTo(14, 0);
+  });
+
+  it("brings marker-thick and hairline strokes back into MNIST's range; MNIST-like strokes stay as they are", async () => {
+    const mnistWidths = await Promise.all(['1', '3', '7', '8'].map(async (n) => strokeWidth(mnistDigitInput(await mnist(n)))));
+    for (const w of mnistWidths) expect(w).toBeGreaterThan(1.7), expect(w).toBeLessThan(5);
+    const marker = await onPaper('2', 300, 300, [38, 38], 8, 14);
+    const hairline = await onPaper('2', 300, 300, [38, 38], 8, -9);
+    const normal = await onPaper('2', 300, 300, [38, 38], 8);
+    const wNormal = strokeWidth(mnistDigitInput(normal));
+    expect(strokeWidth(mnistDigitInput(marker))).toBeLessThan(4.3);
+    expect(strokeWidth(mnistDigitInput(hairline))).toBeGreaterThan(1.6);
+    expect(meanAbsDiff(mnistDigitInput(normal), mnistDigitInput(await mnist('2')))).toBeLessThan(0.05);
+    expect(wNormal).toBeGreaterThan(1.7);
   });
 });

@@ -1,5 +1,6 @@
 import { UnusableImage } from '../errors/errors';
 import type { GrayImage } from './gray';
+import { opening } from './morphology';
 import { histogram, median, otsuThreshold, quantile } from './stats';
 
 // Math functions bound once per module: inside Jest's VM context every global lookup in a hot
@@ -19,7 +20,9 @@ const { abs, ceil, floor, max, min, sqrt } = Math;
  *     where that leaves no ink standing out (a hard-edged shadow), a grey opening instead.
  *  3. Contrast: Otsu splits what rises above the surface into background and ink; the ink class's
  *     median maps to 1 and a floor above the noise (4 sigma, at least 10% of the ink level) to 0.
- *  4. Specks: connected blobs whose ink mass is under 5% of the largest blob are erased.
+ *  4. Lines: ruled lines and paper margins (thin rows or columns inked across the whole picture)
+ *     are erased, unless nearly all the ink is such a line (a lone "1" or a dash).
+ *  5. Specks: connected blobs whose ink mass is under 5% of the largest blob are erased.
  * Throws `UnusableImage` when nothing stands out from the background (blank or uniform image).
  */
 export function inkMap(img: GrayImage): GrayImage {
@@ -50,6 +53,7 @@ export function inkMap(img: GrayImage): GrayImage {
   const zero = max(4 * sigma, 0.1 * level);
   const out = new Float32Array(ink.length);
   for (let i = 0; i < ink.length; i++) out[i] = min(1, max(0, (ink[i]! - zero) / (level - zero)));
+  removeLines(out, width, height);
   removeSpecks(out, width, height);
   return { width, height, data: out };
 }
@@ -77,50 +81,6 @@ function robustSigma(values: Float32Array): number {
   const centre = median(sample.slice());
   for (let j = 0; j < sample.length; j++) sample[j] = abs(sample[j]! - centre);
   return max(1e-3, 1.4826 * median(sample));
-}
-
-/**
- * Grey opening with a (2r+1)-square window: a separable minimum filter, then a maximum filter,
- * each pass in O(1) per pixel whatever r (van Herk / Gil-Werman: block-wise prefix and suffix
- * extremes; the line is padded with the neutral value so every window has the full length).
- */
-function opening(data: Float32Array, width: number, height: number, r: number): Float32Array {
-  const k = 2 * r + 1;
-  const longest = max(width, height) + 2 * r;
-  const line = new Float32Array(longest);
-  const prefix = new Float32Array(longest);
-  const suffix = new Float32Array(longest);
-  const pass = (src: Float32Array, horizontal: boolean, takeMin: boolean): Float32Array => {
-    const out = new Float32Array(src.length);
-    const len = horizontal ? width : height;
-    const lines = horizontal ? height : width;
-    const stride = horizontal ? 1 : width;
-    const padded = len + 2 * r;
-    const neutral = takeMin ? Infinity : -Infinity;
-    for (let l = 0; l < lines; l++) {
-      const base = horizontal ? l * width : l;
-      for (let i = 0; i < padded; i++) line[i] = i < r || i >= r + len ? neutral : src[base + (i - r) * stride]!;
-      for (let i = 0; i < padded; i++) {
-        const v = line[i]!;
-        const p = prefix[i - 1]!;
-        prefix[i] = i % k === 0 ? v : takeMin ? (v < p ? v : p) : v > p ? v : p;
-      }
-      for (let i = padded - 1; i >= 0; i--) {
-        const v = line[i]!;
-        const q = suffix[i + 1]!;
-        suffix[i] = i === padded - 1 || (i + 1) % k === 0 ? v : takeMin ? (v < q ? v : q) : v > q ? v : q;
-      }
-      // The window of output i is padded[i .. i + k - 1].
-      for (let i = 0; i < len; i++) {
-        const a = suffix[i]!;
-        const b = prefix[i + k - 1]!;
-        out[base + i * stride] = takeMin ? (a < b ? a : b) : a > b ? a : b;
-      }
-    }
-    return out;
-  };
-  const eroded = pass(pass(data, true, true), false, true);
-  return pass(pass(eroded, true, false), false, false);
 }
 
 /** Median of a frame 3% of the shorter side wide (at least 1 pixel) around the image. */
@@ -303,6 +263,51 @@ function solve(m: Float64Array[]): number[] | undefined {
     }
   }
   return m.map((row, r) => row[k]! / row[r]!);
+}
+
+/** A row (column) inked across at least this fraction of the picture's width (height) is a line. */
+const LINE_SPAN = 0.9;
+/** Lines thicker than this fraction of the picture (at least 2 px) are strokes, not ruling. */
+const LINE_THICKNESS = 0.015;
+/** What must be left after erasing lines; below it the "line" was the digit itself. */
+const LINE_KEEP = 0.25;
+
+/**
+ * Erases ruled lines and paper margins in place: runs of at most LINE_THICKNESS consecutive rows
+ * (columns) with ink >= BLOB_LEVEL across LINE_SPAN of the picture. A digit's strokes do not
+ * span a picture that way unless it is cropped to the stroke, and then the check on what is left
+ * keeps it. Without this, a notebook's margin rule became part of the digit's bounding box and
+ * shrank the digit to a few pixels (the real-world set's ruled-paper photos).
+ */
+function removeLines(ink: Float32Array, width: number, height: number): void {
+  const before = ink.slice();
+  let total = 0;
+  for (let i = 0; i < ink.length; i++) total += ink[i]!;
+  const inked = (i: number) => (ink[i]! >= BLOB_LEVEL ? 1 : 0);
+  const sweep = (lines: number, along: number, at: (line: number, k: number) => number) => {
+    const maxRun = max(2, ceil(LINE_THICKNESS * lines));
+    const full = new Uint8Array(lines);
+    for (let l = 0; l < lines; l++) {
+      let n = 0;
+      for (let k = 0; k < along; k++) n += inked(at(l, k));
+      full[l] = n >= LINE_SPAN * along ? 1 : 0;
+    }
+    for (let l = 0; l < lines; ) {
+      if (full[l] === 0) {
+        l++;
+        continue;
+      }
+      let end = l;
+      while (end < lines && full[end] === 1) end++;
+      if (end - l <= maxRun) for (let m = l; m < end; m++) for (let k = 0; k < along; k++) ink[at(m, k)] = 0;
+      l = end;
+    }
+  };
+  sweep(height, width, (y, x) => y * width + x);
+  sweep(width, height, (x, y) => y * width + x);
+  let left = 0;
+  for (let i = 0; i < ink.length; i++) left += ink[i]!;
+  if (left < LINE_KEEP * total) ink.set(before);
 }
 
 /**
