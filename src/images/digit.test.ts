@@ -225,7 +225,7 @@ describe('mnistDigitInput', () => {
   /** An MNIST digit as dark ink on white paper, enlarged `scale` times at `at` in a width x height picture; `stroke` > 0 thickens, < 0 thins it (pixels). */
   async function onPaper(name: string, width: number, height: number, at: [number, number], scale: number, stroke = 0): Promise<GrayImage> {
     const digit = await mnist(name);
-    let ink = new Float32Array(width * height);
+    let ink: Float32Array = new Float32Array(width * height);
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
         const dx = floor((x - at[0]) / scale);
