@@ -17,6 +17,7 @@ import { BodyBudget, inflightBodies } from './inflight';
 import { headAsGet } from './head';
 import { jsonBodies } from './json-bodies';
 import { largestBody, uploads } from './uploads';
+import { cacheValidatorRouteMatchers } from './route-matcher-cache';
 
 export interface AppOptions {
   spec: ApiSpec;
@@ -113,6 +114,7 @@ export function createApp({
   // The demo and dashboard pages (web/), outside the API document like /ui.
   app.use(webPages());
 
+  cacheValidatorRouteMatchers();
   const validator = OpenApiValidator.middleware({
     // The validator may annotate the document it is given; it gets its own copy.
     apiSpec: structuredClone(spec.document),
