@@ -8,13 +8,12 @@ import { FIXTURES, useTestService } from '../support/service';
  * anywhere in a 28x28 thumbnail, canvas drawings with a transparent background; JPEG and 8-bit,
  * palette and 16-bit PNG), sent through HTTP. Never trained on: the digit model learns from MNIST
  * only (training/mnist.yaml). Issue 17's targets are >= 97% overall and on the small digits; the
- * shipped model reads 94.3% overall (canvas drawings and ruled paper are its weak spots) and
- * 98.8% of the small digits (docs/training.md). The overall floor here is what it holds, not the
- * target.
+ * shipped model reads 95.3% overall (canvas drawings are its weak spot) and 97.5% of the small
+ * digits (docs/training.md). The overall floor here is what it holds, not the target.
  */
 const DIR = path.join(FIXTURES, 'digits-realworld');
 const files = readdirSync(DIR).filter((f) => /^\d-.+\.(png|jpe?g)$/i.test(f));
-const MIN_ACCURACY = 0.93;
+const MIN_ACCURACY = 0.945;
 const MIN_SMALL_ACCURACY = 0.97;
 
 /** `<label>-<font>-<n>` (first pass) or `<label>-<font>-<scenario>-<n>` (harder second pass). */
