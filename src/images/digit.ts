@@ -73,8 +73,8 @@ export function strokeWidth(out: Float32Array): number {
  * its strokes land near STROKE's targets; undefined when the strokes are within MNIST's range,
  * the picture is too small to adjust finely, or erosion would leave too little ink.
  * Eroding by r working pixels thins a stroke by 2r but also shrinks the box by 2r, which the
- * placing scales back up: r = B (w - target) / (40 - 2 target) solves for the output width
- * (B: the box's longer side in working pixels, 40: twice the 20-pixel fit box).
+ * placing scales back up to FIT_BOX: r = B (w - target) / (2 FIT_BOX - 2 target) solves for the
+ * output width (B: the box's longer side in working pixels).
  */
 function strokeAdjusted(ink: GrayImage, out: Float32Array): Float32Array | undefined {
   const w = strokeWidth(out);
@@ -83,7 +83,7 @@ function strokeAdjusted(ink: GrayImage, out: Float32Array): Float32Array | undef
   const box = inkBox(ink);
   const side = max(box.width, box.height);
   if (side < MIN_ADJUSTABLE_BOX) return undefined;
-  const r = round((side * (w - target)) / (40 - 2 * target));
+  const r = round((side * (w - target)) / (2 * FIT_BOX - 2 * target));
   if (r === 0) return undefined;
   const data = r > 0 ? erode(ink.data, ink.width, ink.height, r) : dilate(ink.data, ink.width, ink.height, -r);
   let before = 0;

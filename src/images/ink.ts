@@ -108,6 +108,16 @@ interface Surface {
   sigma: number;
 }
 
+/** The exponents (of u, of v) of the background's basis functions: 1, u, v, u², uv, v². */
+const EXP = [
+  [0, 0],
+  [1, 0],
+  [0, 1],
+  [2, 0],
+  [1, 1],
+  [0, 2],
+] as const;
+
 /**
  * Least-squares fit of a + bx + cy + dx^2 + exy + fy^2 to the background of an image whose ink is
  * brighter than its background, starting from the flat level `initial`. Each round refits to the
@@ -180,16 +190,6 @@ function fitBackground(img: GrayImage, initial: number): Surface {
     for (let k = 0; k < K; k++) aty[k]! += y * basis[o + k]!;
     used += sign;
   };
-  // The exponents (of u, of v) of each basis function: 1, u, v, u², uv, v².
-  const EXP = [
-    [0, 0],
-    [1, 0],
-    [0, 1],
-    [2, 0],
-    [1, 1],
-    [0, 2],
-  ] as const;
-
   let coef = [initial, 0, 0, 0, 0, 0];
   const residual = new Float64Array(n);
   const keep = new Uint8Array(n).fill(1);
