@@ -94,7 +94,7 @@ describe('model-store/fashion/1', () => {
     // The official 10,000 test images, scored once after training.
     expect(t.split).toMatchObject({ test: 10_000, testFrom: 'separate' });
     expect(Object.keys(t.test.perClass)).toEqual(data.targets);
-    expect(t.test.accuracy).toBeGreaterThanOrEqual(0.89);
+    expect(t.test.accuracy).toBeGreaterThanOrEqual(0.91); // issue 17's target; the shipped version reads 91.99%
     const card = readFileSync(path.join(MODEL_DIR, 'MODEL_CARD.md'), 'utf8');
     expect(card).toContain(`accuracy **${(t.test.accuracy * 100).toFixed(2)}%**`);
     expect(card).toContain('specserve train training/fashion.yaml');
