@@ -280,9 +280,8 @@ const LINE_KEEP = 0.25;
  * shrank the digit to a few pixels (the real-world set's ruled-paper photos).
  */
 function removeLines(ink: Float32Array, width: number, height: number): void {
-  const before = ink.slice();
-  let total = 0;
-  for (let i = 0; i < ink.length; i++) total += ink[i]!;
+  // Most pictures have no line: the copy to restore from is taken at the first erasure only.
+  let before: Float32Array | undefined;
   const inked = (i: number) => (ink[i]! >= BLOB_LEVEL ? 1 : 0);
   const sweep = (lines: number, along: number, at: (line: number, k: number) => number) => {
     const maxRun = max(2, ceil(LINE_THICKNESS * lines));
@@ -299,14 +298,22 @@ function removeLines(ink: Float32Array, width: number, height: number): void {
       }
       let end = l;
       while (end < lines && full[end] === 1) end++;
-      if (end - l <= maxRun) for (let m = l; m < end; m++) for (let k = 0; k < along; k++) ink[at(m, k)] = 0;
+      if (end - l <= maxRun) {
+        before ??= ink.slice();
+        for (let m = l; m < end; m++) for (let k = 0; k < along; k++) ink[at(m, k)] = 0;
+      }
       l = end;
     }
   };
   sweep(height, width, (y, x) => y * width + x);
   sweep(width, height, (x, y) => y * width + x);
+  if (!before) return;
+  let total = 0;
   let left = 0;
-  for (let i = 0; i < ink.length; i++) left += ink[i]!;
+  for (let i = 0; i < ink.length; i++) {
+    total += before[i]!;
+    left += ink[i]!;
+  }
   if (left < LINE_KEEP * total) ink.set(before);
 }
 

@@ -164,8 +164,7 @@ export function shownPath(f: string): string {
 
 /** The command line that trains this version again (paths relative to the working directory). */
 function reproduceCommand(data: DataConfig, train: TrainConfig, name: string, version: number): string {
-  const rel = shownPath;
-  const configs = data.file === train.file ? rel(data.file) : `--data-config ${rel(data.file)} --train-config ${rel(train.file)}`;
+  const configs = data.file === train.file ? shownPath(data.file) : `--data-config ${shownPath(data.file)} --train-config ${shownPath(train.file)}`;
   const named = train.model_path && path.basename(train.model_path) === name ? '' : ` --name ${name}`;
   return `specserve train ${configs}${named} --version ${version} --overwrite`;
 }
