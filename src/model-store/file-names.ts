@@ -1,6 +1,6 @@
 /**
  * The names that make a folder a model version, on their own: the main thread watches and lists
- * the store with them, and must not load TensorFlow.js (~25 MB of heap) to know them.
+ * the store with them, and must not load TensorFlow.js (16 MB of its heap) to know them.
  */
 
 /** The model file of each format, as it must be named in a version folder. */
