@@ -133,9 +133,9 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
   const [program, ...args] = spec.command ?? [process.execPath, ...spec.nodeArgs, spec.script];
   const child = spawn(program!, spec.command ? args.map((a) => a.replace('{port}', String(port))) : args, {
     // GRPC_PORT 0 unless the spec names one: a benchmark's servers must not all take 8500.
-    // MALLOC_ARENA_MAX as `npm start` and the container image run the server (docs/performance.md),
-    // for every server of the run alike.
-    env: { GRPC_PORT: '0', MALLOC_ARENA_MAX: '2', ...spec.env, PORT: String(port), HOST: '127.0.0.1' },
+    // glibc's malloc settings as `npm start` and the container image run the server
+    // (docs/operations.md), for every server of the run alike.
+    env: { GRPC_PORT: '0', MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '1048576', ...spec.env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
