@@ -134,8 +134,10 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
   const child = spawn(program!, spec.command ? args.map((a) => a.replace('{port}', String(port))) : args, {
     // GRPC_PORT 0 unless the spec names one: a benchmark's servers must not all take 8500.
     // glibc's malloc settings as `npm start` and the container image run the server
-    // (docs/operations.md), for every server of the run alike.
-    env: { GRPC_PORT: '0', MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '1048576', ...spec.env, PORT: String(port), HOST: '127.0.0.1' },
+    // (docs/operations.md): the arena cap for every server of the run alike, the fixed mmap
+    // threshold for the Node servers only (a program of its own, the Python peer, runs as its
+    // users run it: the threshold cost it 3-14% of its req/s in side-by-side runs).
+    env: { GRPC_PORT: '0', MALLOC_ARENA_MAX: '2', ...(spec.command ? {} : { MALLOC_MMAP_THRESHOLD_: '1048576' }), ...spec.env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
