@@ -19,4 +19,13 @@ describe('cacheValidatorRouteMatchers', () => {
     expect(a.regexp.exec('/v2/models/mnist/infer')?.[1]).toBe('mnist'); // no state kept between calls
     expect(a.regexp.exec('/v2/models/mnist')).toBeNull();
   });
+
+  it('compiles patterns with any other option every time, so they are never mixed up', () => {
+    cacheValidatorRouteMatchers();
+    const compile = validatorsCopy();
+    const prefix = compile('/v2/models/:name', { end: false });
+    expect(compile('/v2/models/:name', { end: false })).not.toBe(prefix);
+    expect(prefix.regexp.exec('/v2/models/mnist/infer')?.[1]).toBe('mnist');
+    expect(compile('/v2/models/:name', { sensitive: false, strict: false }).regexp.exec('/v2/models/mnist/infer')).toBeNull();
+  });
 });

@@ -6,7 +6,8 @@
  * kept here. Upstream: cdimascio/express-openapi-validator#1217 ("perf: cache route matchers",
  * open); remove this once a release caches them itself.
  */
-type PathToRegexp = (path: string, options?: Record<string, unknown>) => { regexp: RegExp; keys: unknown[] };
+type PathToRegexp = (path: string, options?: Record<string, unknown>) => Compiled;
+type Compiled = { regexp: RegExp; keys: unknown[] };
 
 const installed = new WeakSet<object>();
 
@@ -18,17 +19,22 @@ export function cacheValidatorRouteMatchers(): void {
   const module = require(file) as { pathToRegexp: PathToRegexp };
   if (installed.has(module)) return;
   const compile = module.pathToRegexp;
-  const compiled = new Map<string, ReturnType<PathToRegexp>>();
+  // By pattern, then by the two flags the validator passes (sensitive, strict): four slots.
+  // Keyed without serialising the options: this runs for every route tried on every request.
+  const compiled = new Map<string, (Compiled | undefined)[]>();
   module.pathToRegexp = (path, options) => {
     // The result is only read (regexp.exec without the g flag keeps no state, keys are mapped).
-    if (typeof path !== 'string') return compile(path, options);
-    const key = `${path}\u0000${JSON.stringify(options ?? {})}`;
-    let matcher = compiled.get(key);
-    if (!matcher) {
-      matcher = compile(path, options);
-      compiled.set(key, matcher);
-    }
-    return matcher;
+    if (typeof path !== 'string' || !onlyCaseAndStrict(options)) return compile(path, options);
+    const slot = (options?.sensitive ? 1 : 0) + (options?.strict ? 2 : 0);
+    let slots = compiled.get(path);
+    if (!slots) compiled.set(path, (slots = []));
+    return (slots[slot] ??= compile(path, options));
   };
   installed.add(module);
+}
+
+/** Whether `options` sets nothing but `sensitive` and `strict` (anything else is compiled uncached). */
+function onlyCaseAndStrict(options: Record<string, unknown> | undefined): boolean {
+  for (const key in options) if (key !== 'sensitive' && key !== 'strict') return false;
+  return true;
 }
