@@ -25,7 +25,7 @@
  *
  * Env: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONCURRENCY (1,16,64),
  * BENCH_ROUNDS (1: every server once; N: N interleaved rounds, ratios are the median over rounds),
- * BENCH_SERVERS (specserve,grpc,unbatched,naive,ceiling,python; also threads, httpthreads), BENCH_OVERLOAD_CONNECTIONS (512; 0 skips),
+ * BENCH_SERVERS (specserve,grpc,unbatched,naive,ceiling,python; also threads, fused), BENCH_OVERLOAD_CONNECTIONS (512; 0 skips),
  * BENCH_OVERLOAD_SECONDS (= BENCH_SECONDS), BENCH_OVERLOAD_MAX_QUEUE (64), BENCH_TIMEOUT_SECONDS (10, per request),
  * BENCH_COMPUTE_SECONDS (2 per batch size; 0 skips the compute ceiling), WORKERS (cores, for the
  * compute ceiling and passed to specserve), BENCH_OUT (write the results as JSON there),
@@ -121,9 +121,9 @@ function targets(): Target[] {
     // (INTRA_OP_THREADS) instead of one worker per core with one thread each (the default).
     // Not in the default list: BENCH_SERVERS=specserve,threads compares the two side by side.
     { name: 'threads', script: path.join(PROJECT_ROOT, 'dist', 'src', 'server.js'), checkDigit: true, env: { WORKERS: '1', INTRA_OP_THREADS: String(os.availableParallelism()) } },
-    // HTTP on both cores: the whole service twice in one process, sharing one listening socket
-    // (baselines/http-threads-server.ts). A measurement of a design option, not in the default list.
-    { name: 'httpthreads', script: path.join(__dirname, 'baselines', 'http-threads-server.js'), checkDigit: true, env: { WORKERS: '1', INTRA_OP_THREADS: '1' } },
+    // HTTP and inference in the same thread, one such thread per core, no hand-off between
+    // threads (baselines/fused-server.ts). A measurement of a design option, not in the default list.
+    { name: 'fused', script: path.join(__dirname, 'baselines', 'fused-server.js'), checkDigit: true },
     { name: 'naive', script: path.join(__dirname, 'baselines', 'naive-server.js'), checkDigit: true },
     { name: 'ceiling', script: path.join(__dirname, 'baselines', 'ceiling-server.js'), checkDigit: false },
     {

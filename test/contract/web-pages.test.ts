@@ -23,6 +23,15 @@ describe('/demo, /dashboard and their assets', () => {
     expect((await service.request.get('/vendor/uplot/uPlot.esm.js')).headers['content-type']).toMatch(/javascript/);
   });
 
+  it('static files carry an ETag a browser revalidates with (304), though API answers carry none', async () => {
+    for (const file of ['/web/demo.js', '/vendor/uplot/uPlot.esm.js']) {
+      const first = await service.request.get(file);
+      expect(first.headers.etag).toEqual(expect.any(String));
+      expect((await service.request.get(file).set('If-None-Match', first.headers.etag!)).status).toBe(304);
+    }
+    expect((await service.request.get('/models')).headers.etag).toBeUndefined();
+  });
+
   it('the modules import only from this server', () => {
     for (const file of readdirSync(WEB_DIR).filter((f) => f.endsWith('.js'))) {
       const imports = [...readFileSync(path.join(WEB_DIR, file), 'utf8').matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]);
