@@ -35,12 +35,28 @@ export function requestContextOf(req: IncomingMessage): RequestContext | undefin
   return contexts.get(req);
 }
 
+/** Requests whose answer went out in full to a client still there (see `answeredInFull`). */
+const answered = new WeakSet<IncomingMessage>();
+
+/**
+ * Whether the whole answer went out while the client was still there: the response emitted
+ * 'finish' and the request had not been cut off by then. `res.writableFinished` alone is not
+ * it: once the client hangs up mid-upload, the refusal written afterwards (400, the body was cut
+ * short) reads as finished though nothing was sent and 'finish' never comes.
+ */
+export function answeredInFull(req: IncomingMessage): boolean {
+  return answered.has(req);
+}
+
 /** First middleware: the request id (echoed on every response, errors included) and the context. */
 export function requestContext(): RequestHandler {
   return (req, res, next) => {
     const context = createRequestContext(requestIdFor(req.headers['x-request-id']));
     contexts.set(req, context);
     res.setHeader(REQUEST_ID_HEADER, context.requestId);
+    res.once('finish', () => {
+      if (!req.readableAborted) answered.add(req);
+    });
     runInRequestContext(context, next);
   };
 }
@@ -103,7 +119,7 @@ export function requestLine(req: IncomingMessage, res: ServerResponse): RequestL
   };
   if (context?.annotations.model !== undefined) line.model = context.annotations.model;
   if (context?.annotations.version !== undefined) line.version = context.annotations.version;
-  if (!res.writableFinished) line.aborted = true;
+  if (!answeredInFull(req)) line.aborted = true;
   return line;
 }
 

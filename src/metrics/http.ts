@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { RequestHandler } from 'express';
 import type { Histogram } from 'prom-client';
-import { requestContextOf } from '../api/request-log';
+import { answeredInFull, requestContextOf } from '../api/request-log';
 import { clientMethod } from '../api/head';
 import { matchedOperation } from '../api/matched-operation';
 
@@ -34,7 +34,7 @@ export function requestMetrics(histogram: Histogram<'method' | 'route' | 'status
     res.once('close', () => {
       const route = matchedOperation(req)?.openApiRoute ?? UNMATCHED_ROUTE;
       // A status only counts once the whole answer went out: a client that left midway got none.
-      const status = res.writableFinished ? String(res.statusCode) : ABORTED_STATUS;
+      const status = answeredInFull(req) ? String(res.statusCode) : ABORTED_STATUS;
       histogram.observe({ method: methodLabel(clientMethod(req)), route, status_code: status }, (performance.now() - started) / 1000);
     });
     next();
