@@ -5,6 +5,7 @@ import { rootLogger } from '../log';
 import { isOperationalRefusal } from './problem-response';
 import { clientMethod } from './head';
 import { matchedOperation } from './matched-operation';
+import { answeredInFull, watchAnswer } from './answered';
 import { createRequestContext, type RequestContext, runInRequestContext } from './request-context';
 
 /**
@@ -35,28 +36,12 @@ export function requestContextOf(req: IncomingMessage): RequestContext | undefin
   return contexts.get(req);
 }
 
-/** Requests whose answer went out in full to a client still there (see `answeredInFull`). */
-const answered = new WeakSet<IncomingMessage>();
-
-/**
- * Whether the whole answer went out while the client was still there: the response emitted
- * 'finish' and the request had not been cut off by then. `res.writableFinished` alone is not
- * it: once the client hangs up mid-upload, the refusal written afterwards (400, the body was cut
- * short) reads as finished though nothing was sent and 'finish' never comes.
- */
-export function answeredInFull(req: IncomingMessage): boolean {
-  return answered.has(req);
-}
-
 /** First middleware: the request id (echoed on every response, errors included) and the context. */
 export function requestContext(): RequestHandler {
   return (req, res, next) => {
     const context = createRequestContext(requestIdFor(req.headers['x-request-id']));
     contexts.set(req, context);
     res.setHeader(REQUEST_ID_HEADER, context.requestId);
-    res.once('finish', () => {
-      if (!req.readableAborted) answered.add(req);
-    });
     runInRequestContext(context, next);
   };
 }
@@ -139,6 +124,7 @@ function lineLevel(req: IncomingMessage, res: ServerResponse): 'error' | 'warn' 
  */
 export function requestLog(): RequestHandler {
   return (req, res, next) => {
+    watchAnswer(req, res);
     // 'close' comes after 'finish' for a completed response, and alone for an aborted one.
     res.once('close', () => {
       const level = lineLevel(req, res);

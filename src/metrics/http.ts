@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { RequestHandler } from 'express';
 import type { Histogram } from 'prom-client';
-import { answeredInFull, requestContextOf } from '../api/request-log';
+import { answeredInFull, watchAnswer } from '../api/answered';
+import { requestContextOf } from '../api/request-log';
 import { clientMethod } from '../api/head';
 import { matchedOperation } from '../api/matched-operation';
 
@@ -30,6 +31,7 @@ export function requestMetrics(histogram: Histogram<'method' | 'route' | 'status
   return (req, res, next) => {
     // From the request context's start when there is one: the same clock as the log line's durationMs.
     const started = requestContextOf(req)?.startedAt ?? performance.now();
+    watchAnswer(req, res);
     // 'close' comes after 'finish' for a completed response, and alone for an aborted one.
     res.once('close', () => {
       const route = matchedOperation(req)?.openApiRoute ?? UNMATCHED_ROUTE;
