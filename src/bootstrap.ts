@@ -4,11 +4,11 @@ import type { HandlerContext } from '../handlers/context';
 import { createApp } from './api/app';
 import { BodyBudget } from './api/inflight';
 import { resolveOperations } from './api/resolver';
-import { listOperations, loadSpec } from './api/spec';
+import { type ApiSpec, listOperations, loadSpec } from './api/spec';
 import type { BackendName, Config } from './config';
 import { GrpcAccessControl } from './grpc/auth';
 import type { RpcContext } from './grpc/call';
-import { DEFAULT_IMAGE_LIMITS } from './images';
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './images';
 import { ModelManager } from './inference/manager';
 import { createServiceMetrics } from './metrics';
 import { readModelConfig } from './model-store/model-config';
@@ -31,6 +31,24 @@ export interface Service {
   loaded: Promise<void>;
 }
 
+/** The image limits of the config (MAX_IMAGE_PIXELS, IMAGE_DECODER) over the defaults. */
+export function imageLimitsOf(config: Config): ImageLimits {
+  return { ...DEFAULT_IMAGE_LIMITS, maxPixels: config.maxImagePixels, decoder: config.imageDecoder };
+}
+
+/** What every handler gets besides its named parameters (handlers/context.ts). */
+export function handlerContext(config: Config, spec: ApiSpec, models: ModelManager, metrics: HandlerContext['metrics'], imageLimits: ImageLimits): HandlerContext {
+  return {
+    models,
+    maxBatchInstances: config.maxBatchInstances,
+    spec: { document: spec.document, yamlText: spec.yamlText },
+    routeModels: config.routeModels,
+    lifecycle: { draining: false },
+    metrics,
+    imageLimits,
+  };
+}
+
 /**
  * Everything before `listen()`, in the order that fails fastest: the spec and its handlers
  * (cheap, and a bad one is a programming error), then the inference workers (each starts its
@@ -42,7 +60,7 @@ export interface Service {
 export async function openService(config: Config, specFile = SPEC_FILE, handlersDir = HANDLERS_DIR): Promise<Service> {
   const spec = loadSpec(specFile);
   const operations = resolveOperations(listOperations(spec.document), handlersDir);
-  const imageLimits = { ...DEFAULT_IMAGE_LIMITS, maxPixels: config.maxImagePixels, decoder: config.imageDecoder };
+  const imageLimits = imageLimitsOf(config);
   const pool = await WorkerPool.start({ size: config.workers, backend: config.backend, imageLimits, requestTimeoutMs: config.requestTimeoutMs, threads: config.intraOpThreads });
   const models = new ModelManager(
     config.modelStore,
@@ -60,15 +78,7 @@ export async function openService(config: Config, specFile = SPEC_FILE, handlers
   // Per service, not process-global: several services in one process keep their own.
   const bodyBudget = new BodyBudget(config.maxInflightBytes);
   const metrics = createServiceMetrics({ pool, models, bodies: bodyBudget });
-  const context: HandlerContext = {
-    models,
-    maxBatchInstances: config.maxBatchInstances,
-    spec: { document: spec.document, yamlText: spec.yamlText },
-    routeModels: config.routeModels,
-    lifecycle: { draining: false },
-    metrics: metrics.source,
-    imageLimits,
-  };
+  const context = handlerContext(config, spec, models, metrics.source, imageLimits);
   const { lifecycle } = context;
   const app = createApp({
     spec,

@@ -16,13 +16,12 @@
 import os from 'node:os';
 import path from 'node:path';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
-import type { HandlerContext } from '../../handlers/context';
 import { createApp } from '../../src/api/app';
 import { resolveOperations } from '../../src/api/resolver';
 import { listOperations, loadSpec } from '../../src/api/spec';
-import { loadConfig } from '../../src/config';
+import { handlerContext, imageLimitsOf } from '../../src/bootstrap';
+import { type Config, loadConfig } from '../../src/config';
 import { AtCapacity } from '../../src/errors/errors';
-import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../../src/images';
 import { type LocalServable, loadLocalServable } from '../../src/inference/local-servable';
 import { ModelManager } from '../../src/inference/manager';
 import { Planner } from '../../src/inference/planner';
@@ -120,11 +119,10 @@ class InlineServable implements Servable {
   }
 }
 
-async function openFusedService(): Promise<{ listen(options: { fd: number } | { port: number; host: string }, ready: (fd: number) => void): void; loaded: Promise<void> }> {
-  const config = loadConfig();
+async function openFusedService(config: Config): Promise<{ listen(options: { fd: number } | { port: number; host: string }, ready: (fd: number) => void): void; loaded: Promise<void> }> {
   const spec = loadSpec(SPEC_FILE);
   const operations = resolveOperations(listOperations(spec.document), HANDLERS_DIR);
-  const imageLimits: ImageLimits = { ...DEFAULT_IMAGE_LIMITS, maxPixels: config.maxImagePixels, decoder: config.imageDecoder };
+  const imageLimits = imageLimitsOf(config);
   const { planner } = await Planner.start(config.backend);
   const models = new ModelManager(
     config.modelStore,
@@ -135,15 +133,8 @@ async function openFusedService(): Promise<{ listen(options: { fd: number } | { 
     },
     { download: config.download, modelName: config.modelName },
   );
-  const context: HandlerContext = {
-    models,
-    maxBatchInstances: config.maxBatchInstances,
-    spec: { document: spec.document, yamlText: spec.yamlText },
-    routeModels: config.routeModels,
-    lifecycle: { draining: false },
-    metrics: { contentType: 'text/plain; version=0.0.4', scrape: async () => '' },
-    imageLimits,
-  };
+  // No metrics in this measurement: /metrics answers empty.
+  const context = handlerContext(config, spec, models, { contentType: 'text/plain; version=0.0.4', scrape: async () => '' }, imageLimits);
   const app = createApp({ spec, operations, context, maxUploadBytes: config.maxUploadBytes, validateResponses: config.validateResponses, auth: config.auth, corsOrigins: config.corsOrigins });
   const loaded = models.reconcile();
 
@@ -156,7 +147,8 @@ async function openFusedService(): Promise<{ listen(options: { fd: number } | { 
 }
 
 async function main(): Promise<void> {
-  const service = await openFusedService();
+  const config = loadConfig();
+  const service = await openFusedService(config);
   await service.loaded;
   if (!isMainThread) {
     parentPort!.once('message', ({ fd }: { fd: number }) => service.listen({ fd }, () => parentPort!.postMessage('listening')));
@@ -175,7 +167,6 @@ async function main(): Promise<void> {
     await new Promise((resolve) => thread.once('message', resolve));
     others.push(thread);
   }
-  const config = loadConfig();
   service.listen({ port: config.port, host: config.host }, (fd) => {
     for (const thread of others) thread.postMessage({ fd });
     console.log(`fused: listening on ${config.host}:${config.port} in ${count} threads`);

@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** Requests being watched, and those whose answer went out in full to a client still there. */
-const watched = new WeakSet<IncomingMessage>();
-const answered = new WeakSet<IncomingMessage>();
+/** Watched requests: true once their answer went out in full to a client still there. */
+const answers = new WeakMap<IncomingMessage, boolean>();
 
 /**
  * Starts watching whether the answer to `req` goes out in full before the client cuts the
@@ -12,14 +11,12 @@ const answered = new WeakSet<IncomingMessage>();
  * never comes.
  */
 export function watchAnswer(req: IncomingMessage, res: ServerResponse): void {
-  if (watched.has(req)) return;
-  watched.add(req);
-  res.once('finish', () => {
-    if (!req.readableAborted) answered.add(req);
-  });
+  if (answers.has(req)) return;
+  answers.set(req, false);
+  res.once('finish', () => answers.set(req, !req.readableAborted));
 }
 
 /** Whether the watched answer went out in full while the client was still there. */
 export function answeredInFull(req: IncomingMessage): boolean {
-  return answered.has(req);
+  return answers.get(req) === true;
 }

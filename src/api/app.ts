@@ -97,7 +97,7 @@ export function createApp({
   app.disable('x-powered-by');
   // No ETag on handler answers: they are computed per request (predictions, live status), so
   // Express's default hash of every response body was wasted main-thread work (7.5-10 us of the
-  // ~430 us a classify request costs it, in a CPU profile at c=16). Static files (/ui, /demo)
+  // 420-510 us a classify request costs it, in CPU profiles at c=16). Static files (/ui, /demo)
   // keep the ETags their file server sets.
   app.set('etag', false);
   app.use(requestContext(), requestLog(), securityHeaders);
