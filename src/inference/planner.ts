@@ -28,12 +28,19 @@ interface Running {
   pending: Map<number, Pending>;
 }
 
+/** Decides how a version is loaded (engines/plan.ts); what a WorkerPool asks before every load. */
+export interface VersionPlanner {
+  /** The plan of one version; rejects with the reason it cannot serve (naming the file). */
+  plan(stored: StoredVersion, engine: EngineName | undefined): Promise<LoadPlan>;
+  close(): Promise<void>;
+}
+
 /**
  * Decides the engine of each version (planVersion) in a planning thread of its own, started when
  * there is something to plan and ended when idle: the TF.js start and WebAssembly heap of the
  * parity check are paid once per load, not kept in an inference worker for the server's life.
  */
-export class Planner {
+export class Planner implements VersionPlanner {
   private running: Running | undefined;
   private nextId = 1;
   private idle: NodeJS.Timeout | undefined;

@@ -26,7 +26,7 @@ const STOP_GRACE_MS = 10_000;
  * ends itself), and terminates it only if it has not ended within STOP_GRACE_MS. terminate()
  * during an ONNX Runtime run or a libvips decode can abort the whole process.
  */
-export async function stopThread(thread: Worker): Promise<void> {
+export async function stopThread(thread: Pick<Worker, 'threadId' | 'postMessage' | 'terminate'> & { once(event: 'exit', listener: (code: number) => void): unknown }): Promise<void> {
   if (thread.threadId === -1) return; // already exited
   const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
   thread.postMessage({ type: 'stop' });

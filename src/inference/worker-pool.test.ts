@@ -23,13 +23,14 @@ async function problemOf(promise: Promise<unknown>): Promise<ProblemError> {
   throw new Error('expected a rejection');
 }
 
-describe('WorkerPool (one worker, the shipped MNIST model)', () => {
+// WORKERS=1 (a worker thread) and WORKERS=0 (the worker runs inline, in this thread): one behaviour.
+describe.each([1, 0])('WorkerPool (WORKERS=%i, the shipped MNIST model)', (size) => {
   let pool: WorkerPool;
   const reports: BatchReport[] = [];
   const drops: DropReport[] = [];
 
   beforeAll(async () => {
-    pool = await WorkerPool.start({ size: 1, backend: 'wasm', imageLimits: DEFAULT_IMAGE_LIMITS, requestTimeoutMs: 0 });
+    pool = await WorkerPool.start({ size, backend: 'wasm', imageLimits: DEFAULT_IMAGE_LIMITS, requestTimeoutMs: 0 });
     pool.observe((r) => reports.push(r));
     pool.observeDrops((d) => drops.push(d));
   });

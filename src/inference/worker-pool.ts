@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { BackendName } from '../config';
 import { AtCapacity, GatewayTimeout, ProblemError, ServiceUnavailable } from '../errors/errors';
 import type { ImageLimits } from '../images';
@@ -12,12 +12,13 @@ import { BatchQueue, QueueFull, type Queued } from './batch-queue';
 import type { EngineChoice, EngineName } from './engines/engine';
 import type { LoadPlan } from './engines/plan';
 import type { ModelInput, Servable } from './servable';
-import { Planner } from './planner';
+import { InlineWorker } from './inline-worker';
+import { Planner, type VersionPlanner } from './planner';
 import { startThread, stopThread } from './threads';
 import { type BatchTimings, type FromWorker, type ItemResult, type ToWorker, transferable, type WorkerInit } from './worker-protocol';
 
 export interface PoolOptions {
-  /** Worker threads (WORKERS; default one per core). */
+  /** Worker threads (WORKERS); 0: one worker that runs in this thread (inline-worker.ts). */
   size: number;
   backend: BackendName | undefined;
   imageLimits: ImageLimits;
@@ -25,7 +26,15 @@ export interface PoolOptions {
   requestTimeoutMs: number;
   /** ONNX Runtime intra-op threads per worker (INTRA_OP_THREADS; default 1). */
   threads?: number;
+  /**
+   * Plans versions for this pool instead of a planning thread of its own: a serving thread's pool
+   * asks the main thread's planner (src/serving), so each version is converted and checked once.
+   */
+  planner?: { planner: VersionPlanner; backend: BackendName };
 }
+
+/** A worker as the pool drives it: a thread, or the inline worker. */
+type WorkerLink = Worker | InlineWorker;
 
 /** What one finished batch reports to observers (metrics). */
 export interface BatchReport extends BatchTimings {
@@ -115,15 +124,21 @@ class PoolWorker {
 
   constructor(
     readonly index: number,
-    readonly thread: Worker,
+    readonly thread: WorkerLink,
   ) {}
 
+  /** Whether inputs must be moved to reach it (a thread), or are handed over as they are. */
+  get inline(): boolean {
+    return this.thread instanceof InlineWorker;
+  }
+
   post(message: ToWorker, transfer: ArrayBuffer[] = []): void {
-    this.thread.postMessage(message, transfer);
+    if (this.thread instanceof InlineWorker) this.thread.postMessage(message);
+    else this.thread.postMessage(message, transfer);
   }
 
   /** Loads a version as planned; plans it again first when the pool no longer holds the plan. */
-  async load(entry: Entry, planner: Planner): Promise<void> {
+  async load(entry: Entry, planner: VersionPlanner): Promise<void> {
     const plan = entry.plan ?? (await planner.plan(entry.stored, entry.engine));
     return new Promise<void>((resolve, reject) => {
       this.loads.set(entry.key, { resolve, reject });
@@ -149,7 +164,7 @@ export class WorkerPool {
   private closed = false;
   private constructor(
     private readonly options: PoolOptions,
-    private readonly planner: Planner,
+    private readonly planner: VersionPlanner,
     /** The TF.js backend: the planning thread's, and any worker's that serves a version on TF.js. */
     readonly backend: BackendName,
   ) {}
@@ -159,15 +174,15 @@ export class WorkerPool {
    * here) and every worker, and waits until each is ready; throws if one cannot start.
    */
   static async start(options: PoolOptions): Promise<WorkerPool> {
-    const { planner, backend } = await Planner.start(options.backend);
+    const { planner, backend } = options.planner ?? (await Planner.start(options.backend));
     const pool = new WorkerPool(options, planner, backend);
     try {
-      await Promise.all(Array.from({ length: options.size }, (_, i) => pool.spawn(i)));
+      await Promise.all(Array.from({ length: Math.max(1, options.size) }, (_, i) => pool.spawn(i)));
     } catch (e) {
       await pool.close();
       throw e;
     }
-    log.info('inference workers started', { workers: options.size, backend: pool.backend });
+    log.info('inference workers started', { workers: options.size === 0 ? 'inline' : options.size, backend: pool.backend });
     return pool;
   }
 
@@ -229,8 +244,8 @@ export class WorkerPool {
     await Promise.all([...this.workers.map((w) => stopThread(w.thread)), this.planner.close()]);
   }
 
-  /** For tests of crash handling: the threads, as the pool sees them. */
-  get threads(): readonly Worker[] {
+  /** For tests of crash handling: the workers, as the pool sees them. */
+  get threads(): readonly WorkerLink[] {
     return this.workers.map((w) => w.thread);
   }
 
@@ -267,7 +282,8 @@ export class WorkerPool {
 
   /** Starts worker `index`, waits for its backend, loads every registered version into it. */
   private spawn(index: number): Promise<void> {
-    const worker = new PoolWorker(index, startThread('worker-main', { index, backend: this.options.backend, imageLimits: this.options.imageLimits, threads: this.options.threads ?? 1 } satisfies WorkerInit, { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB }));
+    const init: WorkerInit = { index, backend: this.options.backend, imageLimits: this.options.imageLimits, threads: this.options.threads ?? 1 };
+    const worker = new PoolWorker(index, this.options.size === 0 ? new InlineWorker(init) : startThread('worker-main', init, { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB }));
     this.workers[index] = worker;
     return new Promise<void>((resolve, reject) => {
       let started = false;
@@ -279,8 +295,8 @@ export class WorkerPool {
           this.onMessage(worker, message);
         }
       });
-      worker.thread.on('error', (e) => log.error('inference worker error', { worker: index, error: e.stack ?? e.message }));
-      worker.thread.on('exit', (code) => {
+      worker.thread.on('error', (e: Error) => log.error('inference worker error', { worker: index, error: e.stack ?? e.message }));
+      worker.thread.on('exit', (code: number) => {
         if (!started) reject(new Error(`Inference worker ${index} exited (code ${code}) before it started`));
         this.onExit(worker, code);
       });
@@ -381,6 +397,7 @@ export class WorkerPool {
     const jobs = entry.queue.take();
     const transfer: ArrayBuffer[] = [];
     const inputs = jobs.map((job): ModelInput => {
+      if (worker.inline) return job.input;
       if ('image' in job.input) {
         const { view, buffer } = transferable(job.input.image);
         transfer.push(buffer);
