@@ -10,7 +10,10 @@ import { GrpcAccessControl } from './grpc/auth';
 import type { RpcContext } from './grpc/call';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './images';
 import { ModelManager } from './inference/manager';
+import type { VersionPlanner } from './inference/planner';
 import { createServiceMetrics } from './metrics';
+import type { MetricsSource } from '../handlers/context';
+import type { Registry } from 'prom-client';
 import { readModelConfig } from './model-store/model-config';
 import { singleModelHint } from './model-store/repository';
 import { WorkerPool } from './inference/worker-pool';
@@ -20,6 +23,8 @@ export interface Service {
   app: Express;
   models: ModelManager;
   pool: WorkerPool;
+  /** This service's own metrics (in a process of several serving threads, /metrics shows them all). */
+  registry: Registry;
   backend: BackendName;
   /** Readiness answers 503 once `draining` is set (shutdown). */
   lifecycle: HandlerContext['lifecycle'];
@@ -29,6 +34,19 @@ export interface Service {
   close(): Promise<void>;
   /** Settles when the first read of the store has finished: rejects when no model could be loaded. */
   loaded: Promise<void>;
+}
+
+/**
+ * What the serving threads of one process share (src/serving): one planner, in the main thread,
+ * plans each version once for every thread; one budget of request-body bytes; /metrics answers
+ * for the whole process.
+ */
+export interface SharedResources {
+  planner: { planner: VersionPlanner; backend: BackendName };
+  /** BodyBudget.shared of the process's budget. */
+  bodies: SharedArrayBuffer;
+  /** The scrape of every thread's metrics, aggregated. */
+  scrape: MetricsSource['scrape'];
 }
 
 /** The image limits of the config (MAX_IMAGE_PIXELS, IMAGE_DECODER) over the defaults. */
@@ -57,11 +75,18 @@ export function handlerContext(config: Config, spec: ApiSpec, models: ModelManag
  * Retry-After until it has.
  * Any failure throws with a message saying what to fix.
  */
-export async function openService(config: Config, specFile = SPEC_FILE, handlersDir = HANDLERS_DIR): Promise<Service> {
+export async function openService(config: Config, specFile = SPEC_FILE, handlersDir = HANDLERS_DIR, shared?: SharedResources): Promise<Service> {
   const spec = loadSpec(specFile);
   const operations = resolveOperations(listOperations(spec.document), handlersDir);
   const imageLimits = imageLimitsOf(config);
-  const pool = await WorkerPool.start({ size: config.workers, backend: config.backend, imageLimits, requestTimeoutMs: config.requestTimeoutMs, threads: config.intraOpThreads });
+  const pool = await WorkerPool.start({
+    size: config.workers,
+    backend: config.backend,
+    imageLimits,
+    requestTimeoutMs: config.requestTimeoutMs,
+    threads: config.intraOpThreads,
+    ...(shared ? { planner: shared.planner } : {}),
+  });
   const models = new ModelManager(
     config.modelStore,
     (stored) => {
@@ -76,9 +101,10 @@ export async function openService(config: Config, specFile = SPEC_FILE, handlers
   };
 
   // Per service, not process-global: several services in one process keep their own.
-  const bodyBudget = new BodyBudget(config.maxInflightBytes);
+  const bodyBudget = new BodyBudget(config.maxInflightBytes, shared?.bodies);
   const metrics = createServiceMetrics({ pool, models, bodies: bodyBudget });
-  const context = handlerContext(config, spec, models, metrics.source, imageLimits);
+  const source = shared ? { contentType: metrics.source.contentType, scrape: shared.scrape } : metrics.source;
+  const context = handlerContext(config, spec, models, source, imageLimits);
   const { lifecycle } = context;
   const app = createApp({
     spec,
@@ -102,7 +128,7 @@ export async function openService(config: Config, specFile = SPEC_FILE, handlers
   };
   const loaded = loadStore(models, config);
   loaded.catch(() => undefined); // the caller awaits it; until then a failure must not count as unhandled
-  return { app, models, pool, backend: pool.backend, lifecycle, rpc, close, loaded };
+  return { app, models, pool, registry: metrics.registry, backend: pool.backend, lifecycle, rpc, close, loaded };
 }
 
 /** `openService`, then waits for the models: the service is ready when this resolves. */

@@ -22,8 +22,9 @@ describe('loadConfig', () => {
       maxBatchInstances: 1000,
       pollSeconds: 5,
       validateResponses: false,
-      workers: availableParallelism(),
-      // Workers x ONNX Runtime threads = cores.
+      servingThreads: availableParallelism(),
+      // Inference runs in each serving thread; serving threads x ONNX Runtime threads = cores.
+      workers: 0,
       intraOpThreads: 1,
       requestTimeoutMs: 30_000,
       shutdownGraceMs: 25_000,
@@ -51,6 +52,7 @@ describe('loadConfig', () => {
       MODEL_POLL_SECONDS: '0',
       MAX_BATCH_INSTANCES: '64',
       VALIDATE_RESPONSES: 'true',
+      SERVING_THREADS: '4',
       WORKERS: '3',
       REQUEST_TIMEOUT_MS: '0',
       SHUTDOWN_GRACE_MS: '1000',
@@ -81,6 +83,7 @@ describe('loadConfig', () => {
       maxBatchInstances: 64,
       pollSeconds: 0,
       validateResponses: true,
+      servingThreads: 4,
       workers: 3,
       intraOpThreads: 2,
       requestTimeoutMs: 0,
@@ -91,6 +94,13 @@ describe('loadConfig', () => {
       auth: { apiKeys: ['key-one', 'key-two'], metricsAuth: true },
       corsOrigins: ['https://app.example.com', 'http://localhost:3000'],
     });
+  });
+
+  it('gives each thread that runs batches an equal share of the cores for ONNX Runtime', () => {
+    const cores = availableParallelism();
+    expect(loadConfig({ SERVING_THREADS: '1' }).intraOpThreads).toBe(cores);
+    expect(loadConfig({ SERVING_THREADS: '1', WORKERS: '1' }).intraOpThreads).toBe(cores);
+    expect(loadConfig({ SERVING_THREADS: String(cores * 2), WORKERS: '2' }).intraOpThreads).toBe(1);
   });
 
   it('reports every bad variable at once, naming each', () => {

@@ -45,9 +45,14 @@ export interface Config {
    * Undefined for `scorefile`: the first multi-label (sigmoid) model in the store.
    */
   routeModels: { predict: string; inference: string; scorefile: string | undefined };
-  /** Inference worker threads (WORKERS; default one per core). */
+  /**
+   * Threads that each accept HTTP requests and serve them to the end (SERVING_THREADS; default one
+   * per core). Read by server.ts only: a service opened in-process (tests, tools) is one thread.
+   */
+  servingThreads: number;
+  /** Inference worker threads per serving thread (WORKERS; default 0: inference runs in the serving thread). */
   workers: number;
-  /** ONNX Runtime intra-op threads per worker (INTRA_OP_THREADS; default cores / workers, at least 1). */
+  /** ONNX Runtime intra-op threads per worker (INTRA_OP_THREADS; default cores / threads that run batches, at least 1). */
   intraOpThreads: number;
   /** Deadline of one inference input from the moment it is queued (REQUEST_TIMEOUT_MS); 0: none. */
   requestTimeoutMs: number;
@@ -214,7 +219,10 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push((e as Error).message);
   }
 
-  const workers = integer('WORKERS', availableParallelism(), 1, 256);
+  const servingThreads = integer('SERVING_THREADS', availableParallelism(), 1, 256);
+  const workers = integer('WORKERS', 0, 0, 256);
+  // The threads that run batches: the workers of every serving thread, or the serving threads themselves.
+  const batchThreads = servingThreads * Math.max(1, workers);
   const config: Config = {
     port: integer('PORT', 5000, 0, 65535),
     grpcPort: integer('GRPC_PORT', 8500, 0, 65535),
@@ -230,9 +238,10 @@ export function loadConfig(env: Env = process.env): Config {
     maxBatchInstances: integer('MAX_BATCH_INSTANCES', 1000, 1, 1_000_000),
     pollSeconds: integer('MODEL_POLL_SECONDS', 5, 0, 86_400),
     validateResponses: flag('VALIDATE_RESPONSES', false),
+    servingThreads,
     workers,
-    // Workers x threads = cores: each worker runs one batch at a time, so more threads would only contend.
-    intraOpThreads: integer('INTRA_OP_THREADS', Math.max(1, Math.floor(availableParallelism() / workers)), 1, 256),
+    // Batch threads x intra-op threads = cores: each runs one batch at a time, so more would only contend.
+    intraOpThreads: integer('INTRA_OP_THREADS', Math.max(1, Math.floor(availableParallelism() / batchThreads)), 1, 256),
     requestTimeoutMs: integer('REQUEST_TIMEOUT_MS', 30_000, 0, 3_600_000),
     shutdownGraceMs: integer('SHUTDOWN_GRACE_MS', 25_000, 0, 3_600_000),
     routeModels: {

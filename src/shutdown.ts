@@ -14,7 +14,7 @@ import { log } from './log';
  * If accepted requests are still running after `graceMs`, their connections are cut and the
  * shutdown completes anyway. Resolves true when nothing had to be cut.
  */
-export async function shutDown(server: Server, service: Pick<Service, 'lifecycle' | 'close'>, graceMs: number, grpc?: GrpcServer): Promise<boolean> {
+export async function shutDown(server: Server, service: Pick<Service, 'lifecycle' | 'close'>, graceMs: number, grpc?: GrpcServer, ownsListener = true): Promise<boolean> {
   service.lifecycle.draining = true;
   const started = Date.now();
   // Keep-alive clients would otherwise keep their busy connections open with request after request,
@@ -24,7 +24,10 @@ export async function shutDown(server: Server, service: Pick<Service, 'lifecycle
   });
   // gRPC calls in flight are drained side by side, within the same grace period.
   const grpcDrained = grpc?.drain(graceMs) ?? Promise.resolve(true);
-  const drained = new Promise<boolean>((resolve) => server.close(() => resolve(true)));
+  // A serving thread that shares the main thread's listening socket must not close it (that would
+  // close the one descriptor every thread accepts on: src/serving): the main thread's close stops
+  // new connections everywhere, and this thread waits for its own to end.
+  const drained = ownsListener ? new Promise<boolean>((resolve) => server.close(() => resolve(true))) : connectionsEnded(server);
   server.closeIdleConnections();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<boolean>((resolve) => {
@@ -40,4 +43,17 @@ export async function shutDown(server: Server, service: Pick<Service, 'lifecycle
   await service.close();
   log.info('shut down', { ms: Date.now() - started, clean });
   return clean;
+}
+
+/** Resolves once `server` has no open connection (checked every 50 ms). */
+function connectionsEnded(server: Server): Promise<boolean> {
+  return new Promise((resolve) => {
+    const check = () =>
+      server.getConnections((_e, count) => {
+        if (count === 0) return resolve(true);
+        server.closeIdleConnections();
+        setTimeout(check, 50).unref();
+      });
+    check();
+  });
 }

@@ -4,15 +4,22 @@ import { ServiceUnavailable } from '../errors/errors';
 /**
  * Bytes of request bodies held by the requests in flight, against MAX_INFLIGHT_BYTES: every upload
  * (or JSON body) is held in memory while its request is served, so this sum is what load does to
- * memory. One budget per service; the metrics read `heldBytes` when scraped.
+ * memory. One budget per process: the serving threads share its count through `shared` (a
+ * SharedArrayBuffer, updated atomically). The metrics read `heldBytes` when scraped.
  */
 export class BodyBudget {
-  private held = 0;
+  private readonly held: BigInt64Array;
 
-  constructor(readonly maxBytes: number) {}
+  /** `shared`: another thread's `budget.shared`, to count against the same budget. */
+  constructor(
+    readonly maxBytes: number,
+    readonly shared = new SharedArrayBuffer(BigInt64Array.BYTES_PER_ELEMENT),
+  ) {
+    this.held = new BigInt64Array(shared);
+  }
 
   get heldBytes(): number {
-    return this.held;
+    return Number(Atomics.load(this.held, 0));
   }
 
   /**
@@ -20,13 +27,17 @@ export class BodyBudget {
    * always fits when nothing else is held, so one largest upload is never refused.
    */
   tryReserve(bytes: number): boolean {
-    if (this.held > 0 && this.held + bytes > this.maxBytes) return false;
-    this.held += bytes;
-    return true;
+    const wanted = BigInt(bytes);
+    for (;;) {
+      const held = Atomics.load(this.held, 0);
+      if (held > 0n && Number(held) + bytes > this.maxBytes) return false;
+      // Another thread may have changed it since the load: then look again.
+      if (Atomics.compareExchange(this.held, 0, held, held + wanted) === held) return true;
+    }
   }
 
   release(bytes: number): void {
-    this.held -= bytes;
+    Atomics.sub(this.held, 0, BigInt(bytes));
   }
 }
 

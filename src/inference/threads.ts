@@ -3,11 +3,11 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { PROJECT_ROOT } from '../paths';
 
 /**
- * Starts the thread whose code is `<name>.js` next to this file in dist, or `<name>.ts` under
- * ts-jest / ts-node (the thread then compiles its TypeScript as it loads it).
+ * Starts the thread whose code is `<name>.js` in `dir` (default: next to this file) in dist, or
+ * `<name>.ts` under ts-jest / ts-node (the thread then compiles its TypeScript as it loads it).
  */
-export function startThread(name: string, workerData: unknown, resourceLimits?: ResourceLimits): Worker {
-  const file = path.join(__dirname, `${name}${path.extname(__filename)}`);
+export function startThread(name: string, workerData: unknown, resourceLimits?: ResourceLimits, dir = __dirname): Worker {
+  const file = path.join(dir, `${name}${path.extname(__filename)}`);
   // This thread's environment as it is now (LOG_LEVEL, LOG_FORMAT, TFJS_BACKEND...): jest, for
   // one, gives each test file its own process.env, which a worker would not see otherwise.
   const options = { workerData, env: { ...process.env }, ...(resourceLimits ? { resourceLimits } : {}) };

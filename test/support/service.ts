@@ -52,6 +52,9 @@ export function useTestService(overrides: Partial<Config> = {}): TestService {
     get pool() {
       return running().pool;
     },
+    get registry() {
+      return running().registry;
+    },
     get lifecycle() {
       return running().lifecycle;
     },

@@ -1,0 +1,95 @@
+/**
+ * A serving thread other than the main one (SERVING_THREADS > 1): the whole service (app,
+ * manager, pool with its worker inline) accepting on the main thread's listening socket.
+ * Started by ServingThreads (serving-threads.ts); never imported elsewhere.
+ */
+import type { Server } from 'node:http';
+import { parentPort, workerData } from 'node:worker_threads';
+import { openService } from '../bootstrap';
+import { loadConfig } from '../config';
+import type { EngineName } from '../inference/engines/engine';
+import type { LoadPlan } from '../inference/engines/plan';
+import type { VersionPlanner } from '../inference/planner';
+import { configureLogging, log } from '../log';
+import type { StoredVersion } from '../model-store/repository';
+import { HANDLERS_DIR, SPEC_FILE } from '../paths';
+import { shutDown } from '../shutdown';
+import { applyHttpTimeouts } from './http-timeouts';
+import type { FromServing, ServingInit, ToServing } from './protocol';
+
+const port = parentPort;
+if (!port) throw new Error('serving-thread-main runs only as a worker thread (started by ServingThreads)');
+const init = workerData as ServingInit;
+const send = (message: FromServing): void => port.postMessage(message);
+
+/** Answers to this thread's questions to the main thread (plans, scrapes), by id. */
+const waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+let nextId = 1;
+function ask<T>(question: (id: number) => FromServing): Promise<T> {
+  const id = nextId++;
+  return new Promise<T>((resolve, reject) => {
+    waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
+    send(question(id));
+  });
+}
+function answer(id: number, outcome: unknown): void {
+  const pending = waiting.get(id);
+  waiting.delete(id);
+  if (outcome instanceof Error) pending?.reject(outcome);
+  else pending?.resolve(outcome);
+}
+
+/** Plans come from the main thread's planner: each version is converted and checked once per process. */
+const planner: VersionPlanner = {
+  plan: (stored: StoredVersion, engine: EngineName | undefined) => ask<LoadPlan>((id) => ({ type: 'plan', id, stored, engine })),
+  close: () => Promise.resolve(),
+};
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  configureLogging(config.logging);
+  const service = await openService(config, SPEC_FILE, HANDLERS_DIR, {
+    planner: { planner, backend: init.backend },
+    bodies: init.bodies,
+    scrape: () => ask<string>((id) => ({ type: 'scrape', id })),
+  });
+  let draining = false;
+  const server: Server = service.app.listen({ fd: init.fd });
+  applyHttpTimeouts(server);
+  server.on('error', (e: NodeJS.ErrnoException) => {
+    // The main thread closed the shared socket (shutdown) while this thread was about to accept:
+    // libuv would retry the accept for ever. Stop watching the closed descriptor.
+    if (draining && e.code === 'EBADF') return server.close();
+    log.error('serving thread: listener error', { thread: init.index, error: e.message });
+  });
+
+  port!.on('message', (message: ToServing) => {
+    switch (message.type) {
+      case 'planned':
+        return answer(message.id, message.plan);
+      case 'plan-failed':
+        return answer(message.id, new Error(message.error));
+      case 'scraped':
+        return answer(message.id, message.text);
+      case 'collect':
+        void service.registry.getMetricsAsJSON().then((metrics) => send({ type: 'metrics-json', id: message.id, metrics }));
+        return;
+      case 'reconcile':
+        void service.models.reconcile();
+        return;
+      case 'drain':
+        draining = true;
+        void shutDown(server, service, message.graceMs, undefined, false).then((clean) => send({ type: 'drained', clean }));
+        return;
+    }
+  });
+
+  service.loaded.then(
+    () => send({ type: 'loaded', versions: service.models.list().map((m) => `${m.name}:${m.version}`) }),
+    (e: unknown) => send({ type: 'load-failed', error: e instanceof Error ? e.message : String(e) }),
+  );
+}
+
+main().catch((e: unknown) => {
+  send({ type: 'load-failed', error: e instanceof Error ? e.message : String(e) });
+});
