@@ -22,6 +22,8 @@ export interface LoggingOptions {
   format?: LogFormat | undefined;
   /** Where lines go; default stderr. Tests pass a stream that collects them. */
   destination?: DestinationStream | undefined;
+  /** The serving thread (src/serving) whose lines these are, when the process has several. */
+  thread?: number | undefined;
 }
 
 /** Credentials that must never reach a log line, wherever a request or its headers get logged. */
@@ -53,14 +55,14 @@ function asText(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-export function createLogger({ level, format, destination }: LoggingOptions): Logger {
+export function createLogger({ level, format, destination, thread }: LoggingOptions): Logger {
   // Auto: pretty only for a person watching stderr, never for a stream a test or a collector reads.
   // isatty(2), not process.stderr.isTTY: inference worker threads log too, and their process.stderr is a pipe.
   const pretty = format === undefined ? destination === undefined && isatty(2) : format === 'pretty';
   const options: pino.LoggerOptions = {
     level,
     // No pid/hostname: the container runtime knows them; lines stay short.
-    base: undefined,
+    base: thread === undefined ? undefined : { thread },
     timestamp: pino.stdTimeFunctions.isoTime,
     // Level names, not numbers: greppable and what the previous logger wrote.
     formatters: { level: (label) => ({ level: label }) },

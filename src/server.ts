@@ -17,7 +17,7 @@ import { shutDown } from './shutdown';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  configureLogging(config.logging);
+  configureLogging({ ...config.logging, ...(config.servingThreads > 1 ? { thread: 0 } : {}) });
   // /metrics on any serving thread answers for all of them (the others start once the port is open).
   let threads: ServingThreads | undefined;
   const shared = config.servingThreads > 1 ? await sharedResources(config, () => threads?.scrape() ?? service.registry.metrics()) : undefined;

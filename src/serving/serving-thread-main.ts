@@ -47,21 +47,28 @@ const planner: VersionPlanner = {
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  configureLogging(config.logging);
+  configureLogging({ ...config.logging, thread: init.index });
   const service = await openService(config, SPEC_FILE, HANDLERS_DIR, {
     planner: { planner, backend: init.backend },
     bodies: init.bodies,
     scrape: () => ask<string>((id) => ({ type: 'scrape', id })),
   });
   let draining = false;
-  const server: Server = service.app.listen({ fd: init.fd });
-  applyHttpTimeouts(server);
-  server.on('error', (e: NodeJS.ErrnoException) => {
-    // The main thread closed the shared socket (shutdown) while this thread was about to accept:
-    // libuv would retry the accept for ever. Stop watching the closed descriptor.
-    if (draining && e.code === 'EBADF') return server.close();
-    log.error('serving thread: listener error', { thread: init.index, error: e.message });
-  });
+  // Accepts only once its models are loaded: until then the main thread (listening from the
+  // start) answers readiness and the model routes with 503, and no client meets a second
+  // thread that is still loading after the process said it was ready.
+  let server: Server | undefined;
+  const listen = (): Server => {
+    const listening = service.app.listen({ fd: init.fd });
+    applyHttpTimeouts(listening);
+    listening.on('error', (e: NodeJS.ErrnoException) => {
+      // The main thread closed the shared socket (shutdown) while this thread was about to
+      // accept: libuv would retry the accept for ever. Stop watching the closed descriptor.
+      if (draining && e.code === 'EBADF') return listening.close();
+      log.error('serving thread: listener error', { thread: init.index, error: e.message });
+    });
+    return listening;
+  };
 
   port!.on('message', (message: ToServing) => {
     switch (message.type) {
@@ -79,13 +86,21 @@ async function main(): Promise<void> {
         return;
       case 'drain':
         draining = true;
+        if (!server) {
+          void service.close().then(() => send({ type: 'drained', clean: true }));
+          return;
+        }
         void shutDown(server, service, message.graceMs, undefined, false).then((clean) => send({ type: 'drained', clean }));
         return;
     }
   });
 
   service.loaded.then(
-    () => send({ type: 'loaded', versions: service.models.list().map((m) => `${m.name}:${m.version}`) }),
+    () => {
+      if (draining) return;
+      server = listen();
+      send({ type: 'loaded', versions: service.models.list().map((m) => `${m.name}:${m.version}`) });
+    },
     (e: unknown) => send({ type: 'load-failed', error: e instanceof Error ? e.message : String(e) }),
   );
 }

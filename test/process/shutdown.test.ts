@@ -1,5 +1,5 @@
 /**
- * SIGTERM under load against the real server process: every request the server accepted (its
+ * SIGTERM under load against the real server process (two serving threads): every request the server accepted (its
  * request log has a line for each) is answered 200 to the client; connections that the server
  * never took from the kernel's accept backlog are refused or reset (a client cannot tell those
  * apart from a drop, so the server's own log is the witness); the process exits 0.
@@ -67,7 +67,7 @@ it('SIGTERM under load: no accepted request fails, exit code 0', async () => {
   const port = await freePort();
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'src', 'server.ts')], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', WORKERS: '1', MODEL_POLL_SECONDS: '0', LOG_LEVEL: 'info', LOG_FORMAT: 'json', SHUTDOWN_GRACE_MS: '20000' },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', SERVING_THREADS: '2', MODEL_POLL_SECONDS: '0', LOG_LEVEL: 'info', LOG_FORMAT: 'json', SHUTDOWN_GRACE_MS: '20000' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -75,6 +75,8 @@ it('SIGTERM under load: no accepted request fails, exit code 0', async () => {
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
     await waitReady(port, child);
+    // Readiness is the main thread's; the second serving thread accepts once its models are loaded.
+    for (const until = Date.now() + 30_000; !stderr.includes('"msg":"models loaded"') && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
     const outcomes: Outcome[] = [];
     let stopping = false;
     const keepAlive = new Agent({ keepAlive: true, maxSockets: 4 });
@@ -98,7 +100,7 @@ it('SIGTERM under load: no accepted request fails, exit code 0', async () => {
     const lines = stderr
       .split('\n')
       .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as { msg?: string; url?: string; status?: number; aborted?: boolean; clean?: boolean });
+      .map((line) => JSON.parse(line) as { msg?: string; thread?: number; url?: string; status?: number; aborted?: boolean; clean?: boolean });
     const accepted = lines.filter((line) => line.msg === 'request completed' && line.url === '/mnist/classify');
     expect(answered.length).toBeGreaterThan(20);
     // Every request the server accepted was answered, 200, and reached the client.
@@ -108,8 +110,13 @@ it('SIGTERM under load: no accepted request fails, exit code 0', async () => {
     // The rest never reached the server: refused at connect, or reset in the accept backlog.
     expect(outcomes.filter((o) => o.kind !== 'answered').length).toBeGreaterThan(0);
     expect(stderr).not.toMatch(/"level":"error"/);
-    // Drained well within the grace period although half the clients keep their connections alive.
-    expect(lines.find((line) => line.msg === 'shut down')).toMatchObject({ clean: true });
+    // Both serving threads answered, and each drained well within the grace period although half
+    // the clients keep their connections alive.
+    expect(new Set(accepted.map((line) => line.thread))).toEqual(new Set([0, 1]));
+    expect(lines.filter((line) => line.msg === 'shut down').map((line) => [line.thread, line.clean]).sort()).toEqual([
+      [0, true],
+      [1, true],
+    ]);
     keepAlive.destroy();
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
