@@ -7,9 +7,9 @@
  * Debian's python3-torch is installed (else a line says it was skipped); and separately time
  * decode and decode+preprocess of the bench image (test/fixtures/mnist/7.png) per image.
  *
- *   ceiling = best predict images/s of the serving engine (ONNX Runtime) x WORKERS (default: cores)
+ *   ceiling = best predict images/s of the serving engine (ONNX Runtime) x SERVING_THREADS (default: cores)
  *
- * is what a pool of WORKERS single-threaded predict loops could reach if nothing else cost
+ * is what SERVING_THREADS single-threaded predict loops could reach if nothing else cost
  * anything; "with preprocessing" also charges each image its decode+preprocess time.
  *
  * Standalone: `node dist/bench/compute-ceiling.js` prints a report. The throughput bench calls
@@ -76,7 +76,7 @@ export interface ComputeOptions {
 }
 
 export function defaultComputeOptions(): ComputeOptions {
-  return { seconds: envNumber('BENCH_COMPUTE_SECONDS', 2, 0), workers: envNumber('WORKERS', os.cpus().length, 1) };
+  return { seconds: envNumber('BENCH_COMPUTE_SECONDS', 2, 0), workers: envNumber('SERVING_THREADS', os.cpus().length, 1) };
 }
 
 /** Repeats `fn` for at least `seconds` (and at least 5 times); mean ms per call. */
@@ -182,7 +182,7 @@ export function formatComputeCeiling(c: ComputeCeiling): string {
     ...BATCH_SIZES.map((size) => `  ${String(size).padStart(5)}   ${cell(c.onnx, size)}   ${cell(c.batches, size)}   ${cell(c.pytorch, size)}   ${ratio(size).padStart(8)}`),
     ...(Array.isArray(c.pytorch) ? [] : [`  ${c.pytorch.skipped}`]),
     `  best (ONNX Runtime, the serving engine): batch ${c.best.batchSize}, ${c.best.imagesPerSec.toFixed(0)} images/s (cpu/wall ${c.cpuPerWall.toFixed(2)}${c.cpuPerWall < 0.9 ? ': the machine was busy, numbers are low' : ''})`,
-    `  ceiling = best x WORKERS = ${c.best.imagesPerSec.toFixed(0)} x ${c.workers} = ${c.ceiling.toFixed(0)} images/s` +
+    `  ceiling = best x SERVING_THREADS = ${c.best.imagesPerSec.toFixed(0)} x ${c.workers} = ${c.ceiling.toFixed(0)} images/s` +
       ` (with decode+preprocess per image: ${c.ceilingWithPreprocess.toFixed(0)} images/s)`,
   ].join('\n');
 }

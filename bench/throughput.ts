@@ -1,7 +1,7 @@
 /**
  * Throughput of specserve against two yardsticks, over loopback: `npm run bench`.
  *
- *   specserve  node dist/src/server.js, env passed through (WORKERS, MAX_QUEUE, TFJS_BACKEND...)
+ *   specserve  node dist/src/server.js, env passed through (SERVING_THREADS, WORKERS, MAX_QUEUE, TFJS_BACKEND...)
  *   grpc       the same server driven over gRPC: TF Serving's Predict with the PNG as a DT_STRING
  *              tensor (bench/lib/grpc-load.ts), beside the REST upload of the same bytes
  *   unbatched  the same server with mnist's max_batch_size 1 (one predict per input)
@@ -25,9 +25,9 @@
  *
  * Env: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONCURRENCY (1,16,64),
  * BENCH_ROUNDS (1: every server once; N: N interleaved rounds, ratios are the median over rounds),
- * BENCH_SERVERS (specserve,grpc,unbatched,naive,ceiling,python; also threads, fused), BENCH_OVERLOAD_CONNECTIONS (512; 0 skips),
+ * BENCH_SERVERS (specserve,grpc,unbatched,naive,ceiling,python; also threads, split), BENCH_OVERLOAD_CONNECTIONS (512; 0 skips),
  * BENCH_OVERLOAD_SECONDS (= BENCH_SECONDS), BENCH_OVERLOAD_MAX_QUEUE (64), BENCH_TIMEOUT_SECONDS (10, per request),
- * BENCH_COMPUTE_SECONDS (2 per batch size; 0 skips the compute ceiling), WORKERS (cores, for the
+ * BENCH_COMPUTE_SECONDS (2 per batch size; 0 skips the compute ceiling), SERVING_THREADS (cores, for the
  * compute ceiling and passed to specserve), BENCH_OUT (write the results as JSON there),
  * BENCH_CLIENT (wrk when installed, else autocannon), BENCH_START_TIMEOUT_SECONDS (120), BENCH_NODE_ARGS (node flags for the servers, e.g. --cpu-prof --cpu-prof-dir=DIR).
  * When MODEL_STORE is unset, specserve gets a temporary store holding only mnist (a link to
@@ -68,7 +68,7 @@ const START_TIMEOUT_MS = envNumber('BENCH_START_TIMEOUT_SECONDS', 120, 1) * 1000
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 const SERVERS = (process.env.BENCH_SERVERS ?? 'specserve,grpc,unbatched,naive,ceiling,python').split(',').map((s) => s.trim());
 /** Env that shapes specserve's engine, echoed with the results so a run says what it measured. */
-const SERVER_ENV = /^(WORKERS|INTRA_OP_THREADS|MAX_|BATCH|QUEUE|REQUEST_TIMEOUT_MS$|TFJS_BACKEND$|MODEL_STORE$)/;
+const SERVER_ENV = /^(SERVING_THREADS|WORKERS|INTRA_OP_THREADS|MAX_|BATCH|QUEUE|REQUEST_TIMEOUT_MS$|TFJS_BACKEND$|MODEL_STORE$)/;
 const PYTHON_PEER_DIR = path.join(PROJECT_ROOT, 'bench', 'baselines', 'python-peer');
 
 function chooseClient(forced: string | undefined): 'wrk' | 'autocannon' {
@@ -117,13 +117,13 @@ function targets(): Target[] {
     // The same engine with batching off (one input per predict): what batching costs a lone
     // request (c=1) and what it buys under load (c=64).
     { name: 'unbatched', script: path.join(PROJECT_ROOT, 'dist', 'src', 'server.js'), checkDigit: true, modelConfig: 'dynamic_batching: { max_batch_size: 1 }' },
-    // The other way to spend the cores on ONNX Runtime: one worker whose batches use every core
-    // (INTRA_OP_THREADS) instead of one worker per core with one thread each (the default).
-    // Not in the default list: BENCH_SERVERS=specserve,threads compares the two side by side.
-    { name: 'threads', script: path.join(PROJECT_ROOT, 'dist', 'src', 'server.js'), checkDigit: true, env: { WORKERS: '1', INTRA_OP_THREADS: String(os.availableParallelism()) } },
-    // HTTP and inference in the same thread, one such thread per core, no hand-off between
-    // threads (baselines/fused-server.ts). A measurement of a design option, not in the default list.
-    { name: 'fused', script: path.join(__dirname, 'baselines', 'fused-server.js'), checkDigit: true },
+    // The other way to spend the cores on ONNX Runtime: one serving thread whose batches use every
+    // core (INTRA_OP_THREADS) instead of one serving thread per core with one thread each (the
+    // default). Not in the default list: BENCH_SERVERS=specserve,threads compares them side by side.
+    { name: 'threads', script: path.join(PROJECT_ROOT, 'dist', 'src', 'server.js'), checkDigit: true, env: { SERVING_THREADS: '1', INTRA_OP_THREADS: String(os.availableParallelism()) } },
+    // The design before serving threads: one thread for HTTP, inference handed to one worker
+    // thread per core. Not in the default list: BENCH_SERVERS=specserve,split.
+    { name: 'split', script: path.join(PROJECT_ROOT, 'dist', 'src', 'server.js'), checkDigit: true, env: { SERVING_THREADS: '1', WORKERS: String(os.availableParallelism()) } },
     { name: 'naive', script: path.join(__dirname, 'baselines', 'naive-server.js'), checkDigit: true },
     { name: 'ceiling', script: path.join(__dirname, 'baselines', 'ceiling-server.js'), checkDigit: false },
     {

@@ -56,8 +56,11 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { reason, graceMs: config.shutdownGraceMs });
-    const others = threads?.drain(config.shutdownGraceMs) ?? Promise.resolve(true);
-    void Promise.all([shutDown(server, service, config.shutdownGraceMs, grpc), others]).then(
+    service.lifecycle.draining = true; // readiness 503 at once, in this thread too
+    const others = threads?.drain(config.shutdownGraceMs) ?? { listening: Promise.resolve(), drained: Promise.resolve(true) };
+    // The listener closes once no other thread can still start listening on it.
+    const own = others.listening.then(() => shutDown(server, service, config.shutdownGraceMs, grpc));
+    void Promise.all([own, others.drained]).then(
       () => process.exit(0),
       (e: unknown) => {
         log.error('shutdown failed', { error: e instanceof Error ? e.message : String(e) });

@@ -18,7 +18,7 @@ export interface MachineFacts {
   node: string;
   date: string;
   backend: string;
-  /** Server-shaping env passed through to specserve (WORKERS, MAX_QUEUE, ...). */
+  /** Server-shaping env passed through to specserve (SERVING_THREADS, WORKERS, MAX_QUEUE, ...). */
   env: Record<string, string>;
 }
 

@@ -68,7 +68,7 @@ export function registerStateGauges(registry: Registry, { pool, models, bodies }
   });
   new Gauge({
     name: 'specserve_inference_workers',
-    help: 'Inference worker threads (WORKERS); one that died counts while it is being replaced.',
+    help: 'Inference workers (WORKERS per serving thread; with WORKERS=0, one inline worker per serving thread); one that died counts while it is being replaced.',
     registers,
     collect() {
       this.set(pool.size);

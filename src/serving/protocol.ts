@@ -40,4 +40,6 @@ export type FromServing =
   /** The first read of the store is done (`loaded` settled): the versions it serves, or why none. */
   | { type: 'loaded'; versions: string[] }
   | { type: 'load-failed'; error: string }
+  /** The answer to `drain`, at once: this thread will not start listening from now on. */
+  | { type: 'draining' }
   | { type: 'drained'; clean: boolean };

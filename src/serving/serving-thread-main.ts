@@ -5,7 +5,7 @@
  */
 import type { Server } from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
-import { openService } from '../bootstrap';
+import { openService, type Service } from '../bootstrap';
 import { loadConfig } from '../config';
 import type { EngineName } from '../inference/engines/engine';
 import type { LoadPlan } from '../inference/engines/plan';
@@ -45,61 +45,76 @@ const planner: VersionPlanner = {
   close: () => Promise.resolve(),
 };
 
+/** This thread's service, once opened. */
+let service: Service | undefined;
+/** Its server, once its models are loaded (see `listen`). */
+let server: Server | undefined;
+/** Set by the main thread's 'drain': from then on this thread never starts listening. */
+let drainMs: number | undefined;
+
+/**
+ * Accepts only once its models are loaded: until then the main thread (listening from the start)
+ * answers readiness and the model routes with 503, and no client meets a second thread that is
+ * still loading after the process said it was ready.
+ */
+function listen(open: Service): void {
+  const listening = open.app.listen({ fd: init.fd });
+  applyHttpTimeouts(listening);
+  listening.on('error', (e: NodeJS.ErrnoException) => {
+    // The main thread closed the shared socket (shutdown) while this thread was about to accept:
+    // libuv would retry the accept for ever. Stop watching the closed descriptor.
+    if (drainMs !== undefined && e.code === 'EBADF') return listening.close();
+    log.error('serving thread: listener error', { error: e.message });
+  });
+  server = listening;
+}
+
+/** Shutdown of this thread: drain its connections (it never closes the shared listener), free its models. */
+async function drain(open: Service, graceMs: number): Promise<void> {
+  const clean = server ? await shutDown(server, open, graceMs, undefined, false) : (await open.close(), true);
+  send({ type: 'drained', clean });
+}
+
+// Installed before anything else, so a 'drain' during start-up is seen at once: the main thread
+// closes the shared socket only after every thread has said it will not start listening on it.
+port.on('message', (message: ToServing) => {
+  switch (message.type) {
+    case 'planned':
+      return answer(message.id, message.plan);
+    case 'plan-failed':
+      return answer(message.id, new Error(message.error));
+    case 'scraped':
+      return answer(message.id, message.text);
+    case 'collect':
+      if (service) void service.registry.getMetricsAsJSON().then((metrics) => send({ type: 'metrics-json', id: message.id, metrics }));
+      return;
+    case 'reconcile':
+      void service?.models.reconcile();
+      return;
+    case 'drain':
+      if (drainMs !== undefined) return;
+      drainMs = message.graceMs;
+      send({ type: 'draining' });
+      if (service) void drain(service, drainMs);
+      return;
+  }
+});
+
 async function main(): Promise<void> {
   const config = loadConfig();
   configureLogging({ ...config.logging, thread: init.index });
-  const service = await openService(config, SPEC_FILE, HANDLERS_DIR, {
+  const open = await openService(config, SPEC_FILE, HANDLERS_DIR, {
     planner: { planner, backend: init.backend },
     bodies: init.bodies,
     scrape: () => ask<string>((id) => ({ type: 'scrape', id })),
   });
-  let draining = false;
-  // Accepts only once its models are loaded: until then the main thread (listening from the
-  // start) answers readiness and the model routes with 503, and no client meets a second
-  // thread that is still loading after the process said it was ready.
-  let server: Server | undefined;
-  const listen = (): Server => {
-    const listening = service.app.listen({ fd: init.fd });
-    applyHttpTimeouts(listening);
-    listening.on('error', (e: NodeJS.ErrnoException) => {
-      // The main thread closed the shared socket (shutdown) while this thread was about to
-      // accept: libuv would retry the accept for ever. Stop watching the closed descriptor.
-      if (draining && e.code === 'EBADF') return listening.close();
-      log.error('serving thread: listener error', { thread: init.index, error: e.message });
-    });
-    return listening;
-  };
-
-  port!.on('message', (message: ToServing) => {
-    switch (message.type) {
-      case 'planned':
-        return answer(message.id, message.plan);
-      case 'plan-failed':
-        return answer(message.id, new Error(message.error));
-      case 'scraped':
-        return answer(message.id, message.text);
-      case 'collect':
-        void service.registry.getMetricsAsJSON().then((metrics) => send({ type: 'metrics-json', id: message.id, metrics }));
-        return;
-      case 'reconcile':
-        void service.models.reconcile();
-        return;
-      case 'drain':
-        draining = true;
-        if (!server) {
-          void service.close().then(() => send({ type: 'drained', clean: true }));
-          return;
-        }
-        void shutDown(server, service, message.graceMs, undefined, false).then((clean) => send({ type: 'drained', clean }));
-        return;
-    }
-  });
-
-  service.loaded.then(
+  service = open;
+  if (drainMs !== undefined) return drain(open, drainMs);
+  open.loaded.then(
     () => {
-      if (draining) return;
-      server = listen();
-      send({ type: 'loaded', versions: service.models.list().map((m) => `${m.name}:${m.version}`) });
+      if (drainMs !== undefined) return;
+      listen(open);
+      send({ type: 'loaded', versions: open.models.list().map((m) => `${m.name}:${m.version}`) });
     },
     (e: unknown) => send({ type: 'load-failed', error: e instanceof Error ? e.message : String(e) }),
   );

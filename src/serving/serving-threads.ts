@@ -31,6 +31,7 @@ interface Thread {
   index: number;
   worker: Worker;
   collecting: Map<number, (metrics: MetricsJson | undefined) => void>;
+  draining?: () => void;
   drained?: (clean: boolean) => void;
 }
 
@@ -76,6 +77,7 @@ export class ServingThreads {
           worker.once('exit', (code) => {
             reject(new Error(`serving thread ${index} exited (code ${code}) before its models loaded`));
             if (!this.stopping) onDeath(`serving thread ${index} exited (code ${code})`);
+            thread.draining?.();
             thread.drained?.(false);
             for (const done of thread.collecting.values()) done(undefined);
           });
@@ -98,18 +100,30 @@ export class ServingThreads {
     return aggregateThreads(all).metrics();
   }
 
-  /** Shutdown: each thread drains (src/shutdown.ts) and frees its models; true when none had to cut a connection. */
-  async drain(graceMs: number): Promise<boolean> {
+  /**
+   * Shutdown: each thread drains (src/shutdown.ts) and frees its models. `listening` resolves
+   * once every thread has said it will not start listening (one still loading would otherwise
+   * listen on the descriptor after the main thread closed it, or on whatever reused its number):
+   * only then may the main thread close the socket. `drained` is true when no thread had to cut
+   * a connection.
+   */
+  drain(graceMs: number): { listening: Promise<void>; drained: Promise<boolean> } {
     this.stopping = true;
-    const drained = this.threads.map(
-      (thread) =>
-        new Promise<boolean>((resolve) => {
-          if (thread.worker.threadId === -1) return resolve(false);
-          thread.drained = resolve;
-          this.post(thread.worker, { type: 'drain', graceMs });
-        }),
-    );
-    return (await Promise.all(drained)).every(Boolean);
+    const acknowledged: Promise<void>[] = [];
+    const drained: Promise<boolean>[] = [];
+    for (const thread of this.threads) {
+      if (thread.worker.threadId === -1) continue;
+      acknowledged.push(new Promise<void>((resolve) => (thread.draining = resolve)));
+      drained.push(new Promise<boolean>((resolve) => (thread.drained = resolve)));
+      this.post(thread.worker, { type: 'drain', graceMs });
+    }
+    // A thread too stuck to answer within the grace period does not hold the shutdown for ever.
+    const late = <T>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms).unref());
+    return {
+      listening: Promise.race([Promise.all(acknowledged).then(() => undefined), late(graceMs, undefined)]),
+      // Each thread cuts its connections at the end of the grace period; freeing its models is bounded too (threads.ts).
+      drained: Promise.race([Promise.all(drained).then((all) => all.every(Boolean)), late(graceMs + 15_000, false)]),
+    };
   }
 
   private onMessage(thread: Thread, message: FromServing): void {
@@ -132,6 +146,9 @@ export class ServingThreads {
       case 'metrics-json':
         thread.collecting.get(message.id)?.(message.metrics);
         thread.collecting.delete(message.id);
+        return;
+      case 'draining':
+        thread.draining?.();
         return;
       case 'drained':
         thread.drained?.(message.clean);
