@@ -5,6 +5,7 @@
  */
 import type { ImageLimits } from '../src/images/limits';
 import type { ModelManager } from '../src/inference/manager';
+import type { Lifecycle } from '../src/protocols/readiness';
 
 /** A file from a multipart body, held in memory. */
 export interface UploadedFile {
@@ -39,7 +40,7 @@ export interface HandlerContext {
   /** The store model behind each seed-tutorial route; `scorefile` undefined: the first multi-label model. */
   routeModels: { predict: string; inference: string; scorefile: string | undefined };
   /** Set once shutdown begins: readiness answers 503 so load balancers stop sending traffic. */
-  lifecycle: { draining: boolean };
+  lifecycle: Lifecycle;
   /** Prometheus metrics of this service instance (GET /metrics). */
   metrics: MetricsSource;
   /** Limits for images a handler decodes itself (explain); default DEFAULT_IMAGE_LIMITS. */

@@ -1,9 +1,16 @@
 import { ServiceUnavailable } from '../errors/errors';
 import { type ModelManager, VersionNotFound } from '../inference/manager';
 
-/** Set once shutdown begins (the service's lifecycle, shared by every front door). */
+/** The service's lifecycle, shared by every front door. */
 export interface Lifecycle {
+  /** Set once shutdown begins. */
   draining: boolean;
+  /**
+   * Set while another serving thread of the process is still loading its models (src/serving):
+   * the process is ready once every thread is, or a balancer's keep-alive connections would all
+   * pile on the threads that were first.
+   */
+  othersLoading?: boolean;
 }
 
 /**
@@ -14,11 +21,12 @@ export interface Lifecycle {
 export function checkServerReady(models: Pick<ModelManager, 'ready'>, lifecycle: Lifecycle): void {
   if (lifecycle.draining) throw new ServiceUnavailable('The server is shutting down; requests already accepted are being finished.');
   if (!models.ready) throw new ServiceUnavailable('Models are still loading.', 1);
+  if (lifecycle.othersLoading) throw new ServiceUnavailable('Models are still loading in another serving thread.', 1);
 }
 
 /** True when `checkServerReady` passes. */
 export function isServerReady(models: Pick<ModelManager, 'ready'>, lifecycle: Lifecycle): boolean {
-  return !lifecycle.draining && models.ready;
+  return !lifecycle.draining && models.ready && !lifecycle.othersLoading;
 }
 
 /**

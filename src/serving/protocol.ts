@@ -1,7 +1,7 @@
 /**
- * The messages between the main thread and the other serving threads (serving-thread-main.ts).
- * Each serving thread runs the whole service (app, manager, pool); the main thread holds what
- * the process has once: the listening socket, the planner, signals, gRPC.
+ * The messages between the main thread (server.ts, serving-threads.ts) and the serving threads
+ * (serving-thread-main.ts). Each serving thread runs the whole service (app, manager, pool); the
+ * main thread holds what the process has once: the planner, signals, the sum of the metrics.
  */
 import type { BackendName } from '../config';
 import type { EngineName } from '../inference/engines/engine';
@@ -11,10 +11,15 @@ import type { StoredVersion } from '../model-store/repository';
 
 /** Given to a serving thread at start (`workerData`). */
 export interface ServingInit {
-  /** 1, 2, ...: the main thread is serving thread 0. */
+  /** 1, 2, ... */
   index: number;
-  /** The main thread's listening socket: this thread accepts on it too. */
-  fd: number;
+  /** Whether the process has several serving threads (log lines then say which). */
+  several: boolean;
+  /**
+   * The listening socket of the first serving thread, for the others to accept on. The first has
+   * none: it binds PORT and HOST (and GRPC_PORT) itself.
+   */
+  fd?: number;
   /** BodyBudget.shared of the process. */
   bodies: SharedArrayBuffer;
   /** The planner's TF.js backend. */
@@ -28,18 +33,23 @@ export type ToServing =
   | { type: 'collect'; id: number }
   /** The answer to this thread's `scrape`: the whole process's metrics. */
   | { type: 'scraped'; id: number; text: string }
+  /** Every serving thread has loaded its models: the process is ready. */
+  | { type: 'all-loaded' }
   /** Read the model store now (SIGHUP). */
   | { type: 'reconcile' }
-  /** Shut down (src/shutdown.ts, without closing the shared listener); answer `drained`. */
+  /** Shut down (src/shutdown.ts); answer `draining` at once, `drained` when done. */
   | { type: 'drain'; graceMs: number };
 
 export type FromServing =
   | { type: 'plan'; id: number; stored: StoredVersion; engine: EngineName | undefined }
   | { type: 'metrics-json'; id: number; metrics: MetricsJson }
   | { type: 'scrape'; id: number }
-  /** The first read of the store is done (`loaded` settled): the versions it serves, or why none. */
+  /** The first thread's port is open: its descriptor, for the others. */
+  | { type: 'listening'; fd: number }
+  /** The first read of the store is done: the versions this thread serves. */
   | { type: 'loaded'; versions: string[] }
-  | { type: 'load-failed'; error: string }
+  /** Start-up failed (the spec, a handler, the port, or no model could load): the process exits 1. */
+  | { type: 'failed'; error: string }
   /** The answer to `drain`, at once: this thread will not start listening from now on. */
   | { type: 'draining' }
   | { type: 'drained'; clean: boolean };

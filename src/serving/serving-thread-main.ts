@@ -1,12 +1,14 @@
 /**
- * A serving thread other than the main one (SERVING_THREADS > 1): the whole service (app,
- * manager, pool with its worker inline) accepting on the main thread's listening socket.
+ * A serving thread: the whole service (app, manager, pool with its worker inline) in a thread of
+ * its own. The first binds PORT (and GRPC_PORT) and opens it before its models load, as a
+ * single server would; the others accept on its socket once their own models are loaded.
  * Started by ServingThreads (serving-threads.ts); never imported elsewhere.
  */
 import type { Server } from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openService, type Service } from '../bootstrap';
-import { loadConfig } from '../config';
+import { type Config, loadConfig } from '../config';
+import { type GrpcServer, startGrpcServer } from '../grpc/server';
 import type { EngineName } from '../inference/engines/engine';
 import type { LoadPlan } from '../inference/engines/plan';
 import type { VersionPlanner } from '../inference/planner';
@@ -21,6 +23,8 @@ const port = parentPort;
 if (!port) throw new Error('serving-thread-main runs only as a worker thread (started by ServingThreads)');
 const init = workerData as ServingInit;
 const send = (message: FromServing): void => port.postMessage(message);
+/** The first thread owns the listening socket (and gRPC): only it may close them. */
+const first = init.fd === undefined;
 
 /** Answers to this thread's questions to the main thread (plans, scrapes), by id. */
 const waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
@@ -47,36 +51,59 @@ const planner: VersionPlanner = {
 
 /** This thread's service, once opened. */
 let service: Service | undefined;
-/** Its server, once its models are loaded (see `listen`). */
+/** Its HTTP server, once listening. */
 let server: Server | undefined;
+let grpc: GrpcServer | undefined;
 /** Set by the main thread's 'drain': from then on this thread never starts listening. */
 let drainMs: number | undefined;
 
+/** The first thread: binds PORT on HOST; resolves with the socket's descriptor. */
+function bind(open: Service, config: Config): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const listening = open.app.listen(config.port, config.host, () => {
+      log.info('listening', {
+        url: `http://${config.host}:${config.port}`,
+        pid: process.pid,
+        backend: open.backend,
+        servingThreads: config.servingThreads,
+        ui: `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}/ui`,
+      });
+      // Node has no public accessor; a TCP server's handle carries it (Linux, macOS).
+      const fd = (listening as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+      if (typeof fd === 'number' && fd >= 0) resolve(fd);
+      else reject(new Error('the listening socket has no file descriptor on this platform, so other serving threads cannot share it; set SERVING_THREADS=1'));
+    });
+    listening.once('error', (e) => reject(new Error(`cannot listen on ${config.host}:${config.port}: ${e.message}`)));
+    applyHttpTimeouts(listening);
+    server = listening;
+  });
+}
+
 /**
- * Accepts only once its models are loaded: until then the main thread (listening from the start)
- * answers readiness and the model routes with 503, and no client meets a second thread that is
- * still loading after the process said it was ready.
+ * The others: accept on the first thread's socket, once this thread's models are loaded. Until
+ * then no client meets a thread that is still loading after the process said it was ready.
  */
-function listen(open: Service): void {
-  const listening = open.app.listen({ fd: init.fd });
+function share(open: Service, fd: number): void {
+  const listening = open.app.listen({ fd });
   applyHttpTimeouts(listening);
   listening.on('error', (e: NodeJS.ErrnoException) => {
-    // The main thread closed the shared socket (shutdown) while this thread was about to accept:
-    // libuv would retry the accept for ever. Stop watching the closed descriptor.
+    // The first thread closed the socket (shutdown) while this one was about to accept: libuv
+    // would retry the accept for ever. Stop watching the closed descriptor.
     if (drainMs !== undefined && e.code === 'EBADF') return listening.close();
     log.error('serving thread: listener error', { error: e.message });
   });
   server = listening;
 }
 
-/** Shutdown of this thread: drain its connections (it never closes the shared listener), free its models. */
+/** Shutdown of this thread: drain its connections and gRPC calls, free its models. */
 async function drain(open: Service, graceMs: number): Promise<void> {
-  const clean = server ? await shutDown(server, open, graceMs, undefined, false) : (await open.close(), true);
+  // Only the first closes the listener; the others must not close the descriptor they share.
+  const clean = server ? await shutDown(server, open, graceMs, grpc, first) : (await open.close(), true);
   send({ type: 'drained', clean });
 }
 
-// Installed before anything else, so a 'drain' during start-up is seen at once: the main thread
-// closes the shared socket only after every thread has said it will not start listening on it.
+// Installed before anything else, so a 'drain' during start-up is seen at once: the first
+// thread closes the socket only after every other has said it will not start listening on it.
 port.on('message', (message: ToServing) => {
   switch (message.type) {
     case 'planned':
@@ -87,6 +114,10 @@ port.on('message', (message: ToServing) => {
       return answer(message.id, message.text);
     case 'collect':
       if (service) void service.registry.getMetricsAsJSON().then((metrics) => send({ type: 'metrics-json', id: message.id, metrics }));
+      else send({ type: 'metrics-json', id: message.id, metrics: [] });
+      return;
+    case 'all-loaded':
+      if (service) service.lifecycle.othersLoading = false;
       return;
     case 'reconcile':
       void service?.models.reconcile();
@@ -102,24 +133,33 @@ port.on('message', (message: ToServing) => {
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  configureLogging({ ...config.logging, thread: init.index });
+  configureLogging({ ...config.logging, ...(init.several ? { thread: init.index } : {}) });
   const open = await openService(config, SPEC_FILE, HANDLERS_DIR, {
     planner: { planner, backend: init.backend },
     bodies: init.bodies,
     scrape: () => ask<string>((id) => ({ type: 'scrape', id })),
   });
+  // Ready once every thread is (the main thread says 'all-loaded').
+  open.lifecycle.othersLoading = init.several;
   service = open;
   if (drainMs !== undefined) return drain(open, drainMs);
-  open.loaded.then(
-    () => {
-      if (drainMs !== undefined) return;
-      listen(open);
-      send({ type: 'loaded', versions: open.models.list().map((m) => `${m.name}:${m.version}`) });
-    },
-    (e: unknown) => send({ type: 'load-failed', error: e instanceof Error ? e.message : String(e) }),
-  );
+  if (first) {
+    send({ type: 'listening', fd: await bind(open, config) });
+    // The second front door (GRPC_PORT; 0: off), on the same service.
+    if (config.grpcPort > 0) {
+      grpc = await startGrpcServer(open.rpc, { port: config.grpcPort, host: config.host, maxMessageBytes: config.grpcMaxMessageBytes });
+      log.info('gRPC listening', { address: `${config.host}:${grpc.port}`, services: ['tensorflow.serving.PredictionService', 'tensorflow.serving.ModelService', 'inference.GRPCInferenceService', 'grpc.health.v1.Health'] });
+    }
+  }
+  try {
+    await open.loaded;
+  } catch (e) {
+    if (drainMs === undefined) send({ type: 'failed', error: e instanceof Error ? e.message : String(e) });
+    return;
+  }
+  if (drainMs !== undefined) return;
+  if (!first) share(open, init.fd!);
+  send({ type: 'loaded', versions: open.models.list().map((m) => `${m.name}:${m.version}`) });
 }
 
-main().catch((e: unknown) => {
-  send({ type: 'load-failed', error: e instanceof Error ? e.message : String(e) });
-});
+main().catch((e: unknown) => send({ type: 'failed', error: e instanceof Error ? e.message : String(e) }));

@@ -88,6 +88,19 @@ describe('once loaded', () => {
     }
   });
 
+  it('while another serving thread of the process still loads: readiness 503, the loaded models serve', async () => {
+    service!.lifecycle.othersLoading = true;
+    try {
+      const res = await request().get('/v2/health/ready');
+      expect(expectProblem(res, 503).detail).toMatch(/still loading in another serving thread/);
+      expect(res.headers['retry-after']).toBe('1');
+      expect((await request().post('/mnist/classify').attach('file', fixture('mnist', '7.png'), '7.png')).body.digit).toBe(7);
+    } finally {
+      service!.lifecycle.othersLoading = false;
+    }
+    expect((await request().get('/v2/health/ready')).status).toBe(200);
+  });
+
   it('a model the store does not have is now a 404', async () => {
     expect(expectProblem(await request().get('/v1/models/nothing'), 404).type).toBe('urn:specserve:problem:model-not-found');
   });
