@@ -25,7 +25,7 @@
  *
  * Env: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONCURRENCY (1,16,64),
  * BENCH_ROUNDS (1: every server once; N: N interleaved rounds, ratios are the median over rounds),
- * BENCH_SERVERS (specserve,grpc,unbatched,naive,ceiling,python; also threads, split), BENCH_OVERLOAD_CONNECTIONS (512; 0 skips),
+ * BENCH_SERVERS (specserve,grpc,unbatched,naive,ceiling,python; also threads, serving), BENCH_OVERLOAD_CONNECTIONS (512; 0 skips),
  * BENCH_OVERLOAD_SECONDS (= BENCH_SECONDS), BENCH_OVERLOAD_MAX_QUEUE (64), BENCH_TIMEOUT_SECONDS (10, per request),
  * BENCH_COMPUTE_SECONDS (2 per batch size; 0 skips the compute ceiling), SERVING_THREADS (cores, for the
  * compute ceiling and passed to specserve), BENCH_OUT (write the results as JSON there),
@@ -117,13 +117,13 @@ function targets(): Target[] {
     // The same engine with batching off (one input per predict): what batching costs a lone
     // request (c=1) and what it buys under load (c=64).
     { name: 'unbatched', script: path.join(PROJECT_ROOT, 'dist', 'src', 'server.js'), checkDigit: true, modelConfig: 'dynamic_batching: { max_batch_size: 1 }' },
-    // The other way to spend the cores on ONNX Runtime: one serving thread whose batches use every
-    // core (INTRA_OP_THREADS) instead of one serving thread per core with one thread each (the
-    // default). Not in the default list: BENCH_SERVERS=specserve,threads compares them side by side.
-    { name: 'threads', script: path.join(PROJECT_ROOT, 'dist', 'src', 'server.js'), checkDigit: true, env: { SERVING_THREADS: '1', INTRA_OP_THREADS: String(os.availableParallelism()) } },
-    // The design before serving threads: one thread for HTTP, inference handed to one worker
-    // thread per core. Not in the default list: BENCH_SERVERS=specserve,split.
-    { name: 'split', script: path.join(PROJECT_ROOT, 'dist', 'src', 'server.js'), checkDigit: true, env: { SERVING_THREADS: '1', WORKERS: String(os.availableParallelism()) } },
+    // The other way to spend the cores on ONNX Runtime: one worker whose batches use every core
+    // (INTRA_OP_THREADS) instead of one worker per core with one thread each (the default).
+    // Not in the default list: BENCH_SERVERS=specserve,threads compares the two side by side.
+    { name: 'threads', script: path.join(PROJECT_ROOT, 'dist', 'src', 'server.js'), checkDigit: true, env: { WORKERS: '1', INTRA_OP_THREADS: String(os.availableParallelism()) } },
+    // One serving thread per core, each answering HTTP and running the model inline (WORKERS=0),
+    // with no hand-off between threads. Not in the default list: BENCH_SERVERS=specserve,serving.
+    { name: 'serving', script: path.join(PROJECT_ROOT, 'dist', 'src', 'server.js'), checkDigit: true, env: { SERVING_THREADS: String(os.availableParallelism()), WORKERS: '0' } },
     { name: 'naive', script: path.join(__dirname, 'baselines', 'naive-server.js'), checkDigit: true },
     { name: 'ceiling', script: path.join(__dirname, 'baselines', 'ceiling-server.js'), checkDigit: false },
     {

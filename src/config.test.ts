@@ -22,9 +22,9 @@ describe('loadConfig', () => {
       maxBatchInstances: 1000,
       pollSeconds: 5,
       validateResponses: false,
-      servingThreads: availableParallelism(),
-      // Inference runs in each serving thread; serving threads x ONNX Runtime threads = cores.
-      workers: 0,
+      servingThreads: 1,
+      // One inference worker per core, each with one ONNX Runtime thread.
+      workers: availableParallelism(),
       intraOpThreads: 1,
       requestTimeoutMs: 30_000,
       shutdownGraceMs: 25_000,
@@ -98,7 +98,8 @@ describe('loadConfig', () => {
 
   it('gives each thread that runs batches an equal share of the cores for ONNX Runtime', () => {
     const cores = availableParallelism();
-    expect(loadConfig({ SERVING_THREADS: '1' }).intraOpThreads).toBe(cores);
+    expect(loadConfig({ WORKERS: '0' }).intraOpThreads).toBe(cores);
+    expect(loadConfig({ SERVING_THREADS: String(cores), WORKERS: '0' }).intraOpThreads).toBe(1);
     expect(loadConfig({ SERVING_THREADS: '1', WORKERS: '1' }).intraOpThreads).toBe(cores);
     expect(loadConfig({ SERVING_THREADS: String(cores * 2), WORKERS: '2' }).intraOpThreads).toBe(1);
   });

@@ -192,7 +192,7 @@ describe.each(OVERLAYS)('overlay %s: what the manifests say about the server', (
 
   it('the settings pass the server\'s own start-up check', () => {
     expect(() => loadConfig(env)).not.toThrow();
-    expect(loadConfig(env).servingThreads).toBe(Math.ceil(cpuCores(container.resources.limits.cpu)));
+    expect(loadConfig(env).workers).toBe(Math.ceil(cpuCores(container.resources.limits.cpu)));
   });
 
   it('probes point at routes of api/models.yaml on the container port that PORT names', () => {

@@ -27,7 +27,7 @@ interface Started {
 function npmStart(store: string, port: number, extraArgs: string[] = []): Started {
   const npm = spawn('npm', ['start', ...extraArgs], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MODEL_STORE: store, MODEL_POLL_SECONDS: '0', LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', WORKERS: '1', MODEL_STORE: store, MODEL_POLL_SECONDS: '0', LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -83,7 +83,7 @@ beforeAll(async () => {
   cpSync(DEFAULT_MODEL_STORE, store, { recursive: true });
   server = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'src', 'server.ts')], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MODEL_STORE: store, MODEL_POLL_SECONDS: '0', LOG_LEVEL: 'warn' },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', WORKERS: '1', MODEL_STORE: store, MODEL_POLL_SECONDS: '0', LOG_LEVEL: 'warn' },
     stdio: 'ignore',
   });
   const deadline = Date.now() + 90_000;

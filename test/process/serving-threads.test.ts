@@ -1,5 +1,5 @@
 /**
- * The real server with two serving threads on one port (SERVING_THREADS=2): once it is ready,
+ * The real server with two serving threads on one port (SERVING_THREADS=2, inference inline: WORKERS=0): once it is ready,
  * connections reach both threads, each answers in full (the digit), /metrics on either counts the requests of both,
  * a SIGHUP reaches both (each serves a new version), and SIGTERM drains both and exits 0.
  */
@@ -45,7 +45,7 @@ afterAll(() => tmp.cleanUp());
 it('two serving threads: both answer, /metrics counts both, SIGHUP reaches both, SIGTERM drains both', async () => {
   const store = path.join(tmp.dir, 'store');
   cpSync(path.join(DEFAULT_MODEL_STORE, 'mnist', '1'), path.join(store, 'mnist', '1'), { recursive: true });
-  const server = await startServerProcess({ SERVING_THREADS: '2', MODEL_STORE: store, LOG_LEVEL: 'info' });
+  const server = await startServerProcess({ SERVING_THREADS: '2', WORKERS: '0', MODEL_STORE: store, LOG_LEVEL: 'info' });
   try {
     // Ready (startServerProcess waited for it) means every thread has loaded and accepts.
     const answers: { status: number; text: string }[] = [];

@@ -67,7 +67,7 @@ it('SIGTERM under load: no accepted request fails, exit code 0', async () => {
   const port = await freePort();
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'src', 'server.ts')], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', SERVING_THREADS: '2', MODEL_POLL_SECONDS: '0', LOG_LEVEL: 'info', LOG_FORMAT: 'json', SHUTDOWN_GRACE_MS: '20000' },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', SERVING_THREADS: '2', WORKERS: '0', MODEL_POLL_SECONDS: '0', LOG_LEVEL: 'info', LOG_FORMAT: 'json', SHUTDOWN_GRACE_MS: '20000' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -14,14 +14,14 @@ export interface ServerProcess {
 }
 
 /**
- * The real server (`src/server.ts`, transpiled on the fly) as a child process on a free port, its
- * default threads, resolved once `/v2/health/ready` answers 200. `env` overrides the defaults (MODEL_STORE...).
+ * The real server (`src/server.ts`, transpiled on the fly) as a child process on a free port, one
+ * worker, resolved once `/v2/health/ready` answers 200. `env` overrides the defaults (MODEL_STORE...).
  */
 export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'src', 'server.ts')], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MODEL_POLL_SECONDS: '0', LOG_LEVEL: 'warn', LOG_FORMAT: 'json', ...env },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', WORKERS: '1', MODEL_POLL_SECONDS: '0', LOG_LEVEL: 'warn', LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
