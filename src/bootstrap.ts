@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Express } from 'express';
-import type { HandlerContext } from '../handlers/context';
+import type { Registry } from 'prom-client';
+import type { HandlerContext, MetricsSource } from '../handlers/context';
 import { createApp } from './api/app';
 import { BodyBudget } from './api/inflight';
 import { resolveOperations } from './api/resolver';
@@ -12,8 +13,6 @@ import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './images';
 import { ModelManager } from './inference/manager';
 import type { VersionPlanner } from './inference/planner';
 import { createServiceMetrics } from './metrics';
-import type { MetricsSource } from '../handlers/context';
-import type { Registry } from 'prom-client';
 import { readModelConfig } from './model-store/model-config';
 import { singleModelHint } from './model-store/repository';
 import { WorkerPool } from './inference/worker-pool';
