@@ -7,9 +7,11 @@ import { aggregateThreads, type MetricsJson } from '../metrics/aggregate';
 import type { FromServing, ServingInit, ToServing } from './protocol';
 
 /**
- * Young generation of a serving thread's V8 heap, as an inference worker's (worker-pool.ts): its
- * garbage is short-lived request objects, and V8's default (a main thread's, up to 3 x 16 MB)
- * kept 30-40 MB more resident under load for no gain in answers per second (docs/performance.md).
+ * Young generation of each serving thread when there are several, as an inference worker's
+ * (worker-pool.ts): its garbage is short-lived request objects, and V8's default (a main
+ * thread's, up to 3 x 16 MB) kept 45-80 MB more resident under load for no measurable gain.
+ * A single serving thread keeps V8's default: it feeds every inference worker and is the busiest
+ * thread, and capping it cost answers per second (docs/performance.md, "Serving threads").
  */
 const SERVING_YOUNG_GENERATION_MB = 12;
 
@@ -122,7 +124,7 @@ export class ServingThreads {
 
   private spawn(index: number, several: boolean, fd: number | undefined): Thread {
     const init: ServingInit = { index, several, ...(fd === undefined ? {} : { fd }), bodies: this.share.bodies, backend: this.share.backend };
-    const worker = startThread('serving-thread-main', init, { maxYoungGenerationSizeMb: SERVING_YOUNG_GENERATION_MB }, __dirname);
+    const worker = startThread('serving-thread-main', init, several ? { maxYoungGenerationSizeMb: SERVING_YOUNG_GENERATION_MB } : undefined, __dirname);
     let settle!: { resolve(versions: string[]): void; reject(error: Error): void };
     const loaded = new Promise<string[]>((resolve, reject) => (settle = { resolve, reject }));
     loaded.catch(() => undefined); // the caller awaits it
