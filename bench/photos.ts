@@ -146,7 +146,7 @@ async function main(): Promise<void> {
   installExitHooks();
   const results: Result[] = [];
   for (const decoder of DECODERS) results.push(await measure(decoder));
-  console.log(`\n/predict (MobileNet v1 0.25, 224x224), SERVING_THREADS=${process.env.SERVING_THREADS ?? 'cores'}, WORKERS=${process.env.WORKERS ?? 0}, ${SECONDS} s per load run\n`);
+  console.log(`\n/predict (MobileNet v1 0.25, 224x224), SERVING_THREADS=${process.env.SERVING_THREADS ?? 1}, WORKERS=${process.env.WORKERS ?? 'cores'}, ${SECONDS} s per load run\n`);
   console.log(['c=1 p50 ms', ...results.map((r) => `IMAGE_DECODER=${r.decoder}`)].join(' | '));
   for (const photo of PHOTOS) {
     console.log([photo.name, ...results.map((r) => (r.statuses[photo.name] === 200 ? f(r.latency[photo.name]!) : `status ${r.statuses[photo.name]}`))].join(' | '));
