@@ -221,7 +221,8 @@ export function loadConfig(env: Env = process.env): Config {
 
   // One serving thread feeding one inference worker per core: docs/performance.md ("Serving
   // threads") measured this against a serving thread per core with inference inline, which
-  // answered 10-25% more at c=16 but half as many requests under overload, in 50 MB more memory.
+  // answered more at c=16 (1.71x the Python peer against 1.53x, medians of one 3-round run) but
+  // about half as many requests under overload, in ~50 MB more memory.
   const servingThreads = integer('SERVING_THREADS', 1, 1, 256);
   const workers = integer('WORKERS', availableParallelism(), 0, 256);
   // The threads that run batches: the workers of every serving thread, or the serving threads themselves.

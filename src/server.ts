@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   configureLogging(config.logging);
   const { planner, backend } = await Planner.start(config.backend);
-  const share = { planner: new SharedPlanner(planner), backend, bodies: new SharedArrayBuffer(BigInt64Array.BYTES_PER_ELEMENT) };
+  const share = { planner: { planner: new SharedPlanner(planner), backend }, bodies: new SharedArrayBuffer(BigInt64Array.BYTES_PER_ELEMENT) };
   const threads = await ServingThreads.start(config.servingThreads, share, (reason) => {
     log.error('a serving thread stopped: the process ends for its supervisor to restart it (the serving threads share one listening socket)', { reason });
     process.exit(1);

@@ -24,9 +24,9 @@ export async function shutDown(server: Server, service: Pick<Service, 'lifecycle
   });
   // gRPC calls in flight are drained side by side, within the same grace period.
   const grpcDrained = grpc?.drain(graceMs) ?? Promise.resolve(true);
-  // A serving thread that shares the main thread's listening socket must not close it (that would
-  // close the one descriptor every thread accepts on: src/serving): the main thread's close stops
-  // new connections everywhere, and this thread waits for its own to end.
+  // A serving thread that accepts on the first serving thread's socket must not close it (that
+  // would close the one descriptor every thread accepts on: src/serving): the first thread's close
+  // stops new connections everywhere, and this thread waits for its own to end.
   const drained = ownsListener ? new Promise<boolean>((resolve) => server.close(() => resolve(true))) : connectionsEnded(server);
   server.closeIdleConnections();
   let timer: NodeJS.Timeout | undefined;

@@ -1,6 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import type { BackendName } from '../config';
-import type { VersionPlanner } from '../inference/planner';
+import type { SharedResources } from '../bootstrap';
 import { startThread } from '../inference/threads';
 import { log } from '../log';
 import { aggregateThreads, type MetricsJson } from '../metrics/aggregate';
@@ -18,14 +17,11 @@ const SERVING_YOUNG_GENERATION_MB = 12;
 /** How long a thread may take to send its metrics before a scrape goes on without them. */
 const COLLECT_TIMEOUT_MS = 2_000;
 
-/** What the process has once and gives every serving thread. */
-export interface ServingShare {
-  /** A SharedPlanner: each version planned once for all threads. */
-  planner: VersionPlanner;
-  backend: BackendName;
-  /** BodyBudget.shared: one MAX_INFLIGHT_BYTES budget for the process. */
-  bodies: SharedArrayBuffer;
-}
+/**
+ * What the process has once and gives every serving thread: the planner (a SharedPlanner) and
+ * its backend, the body budget. Each thread adds its own `scrape` (asking this thread).
+ */
+export type ServingShare = Omit<SharedResources, 'scrape'>;
 
 /** One serving thread, and where it is in its life. */
 interface Thread {
@@ -123,7 +119,7 @@ export class ServingThreads {
   }
 
   private spawn(index: number, several: boolean, fd: number | undefined): Thread {
-    const init: ServingInit = { index, several, ...(fd === undefined ? {} : { fd }), bodies: this.share.bodies, backend: this.share.backend };
+    const init: ServingInit = { index, several, ...(fd === undefined ? {} : { fd }), bodies: this.share.bodies, backend: this.share.planner.backend };
     const worker = startThread('serving-thread-main', init, several ? { maxYoungGenerationSizeMb: SERVING_YOUNG_GENERATION_MB } : undefined, __dirname);
     let settle!: { resolve(versions: string[]): void; reject(error: Error): void };
     const loaded = new Promise<string[]>((resolve, reject) => (settle = { resolve, reject }));
@@ -152,7 +148,7 @@ export class ServingThreads {
         thread.listening?.(message.fd);
         return;
       case 'plan':
-        this.share.planner.plan(message.stored, message.engine).then(
+        this.share.planner.planner.plan(message.stored, message.engine).then(
           (plan) => this.post(thread.worker, { type: 'planned', id: message.id, plan }),
           (e: unknown) => this.post(thread.worker, { type: 'plan-failed', id: message.id, error: (e as Error).message }),
         );
