@@ -161,6 +161,20 @@ describe('mnistDigitInput', () => {
     }
   });
 
+  it('gives each image the same tensor whatever images came before it (the working arrays are reused)', async () => {
+    const seven = await mnist('7');
+    const alone = mnistDigitInput(seven).slice();
+    // A larger picture grows every working array; a blank one throws half-way through the recipe.
+    const large = await throughRecipe(paint(await mnist('3'), { width: 400, height: 300, at: [120, 40], scale: 6, paper: [250, 250, 245], ink: [20, 20, 90] }));
+    expect(() => mnistDigitInput({ width: 28, height: 28, data: new Float32Array(784) })).toThrow(UnusableImage);
+    const again = mnistDigitInput(seven);
+    expect(Array.from(again)).toEqual(Array.from(alone));
+    // A result is the caller's own: later images do not write into it.
+    const largeBefore = large.slice();
+    mnistDigitInput(seven);
+    expect(Array.from(large)).toEqual(Array.from(largeBefore));
+  });
+
   it('refuses an image with nothing on it (422)', () => {
     const blank = (fill: (i: number) => number): GrayImage => ({ width: 120, height: 90, data: Float32Array.from({ length: 120 * 90 }, (_, i) => fill(i)) });
     const random = lcg(7);

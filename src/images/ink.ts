@@ -1,7 +1,8 @@
 import { UnusableImage } from '../errors/errors';
 import type { GrayImage } from './gray';
 import { opening } from './morphology';
-import { histogram, median, otsuThreshold, quantile } from './stats';
+import { Scratch } from './scratch';
+import { histogram, median, newBins, otsuThreshold, quantile } from './stats';
 
 // Math functions bound once per module: inside Jest's VM context every global lookup in a hot
 // loop goes through the context's interceptors (measured 10-40x slower); module bindings do not.
@@ -28,13 +29,13 @@ const { abs, ceil, floor, max, min, sqrt } = Math;
 export function inkMap(img: GrayImage): GrayImage {
   const { width, height, data } = img;
   const border = borderMedian(img);
-  const all = histogram(data, 0, 1);
+  const all = histogram(data, 0, 1, undefined, bins);
   const darkInk = border - quantile(all, 0.001) > quantile(all, 0.999) - border;
-  const oriented = new Float32Array(data.length);
+  const oriented = scratch.oriented.get(data.length);
   for (let i = 0; i < data.length; i++) oriented[i] = darkInk ? 1 - data[i]! : data[i]!;
 
   const surface = fitBackground({ width, height, data: oriented }, darkInk ? 1 - border : border);
-  const ink = new Float32Array(oriented.length);
+  const ink = scratch.ink.get(oriented.length);
   for (let i = 0; i < ink.length; i++) ink[i] = oriented[i]! - surface.values[i]!;
   let contrast = inkContrast(ink, surface.sigma);
   if (!contrast) {
@@ -63,11 +64,12 @@ export function inkMap(img: GrayImage): GrayImage {
  * or undefined when it does not stand clear of the background noise `sigma`.
  */
 function inkContrast(ink: Float32Array, sigma: number): { level: number; sigma: number } | undefined {
-  const positive = histogram(ink, 0, max(1e-3, quantile(histogram(ink, 0, 1), 0.9999)));
+  // One bins array serves the three histograms: each is read before the next is made.
+  const positive = histogram(ink, 0, max(1e-3, quantile(histogram(ink, 0, 1, undefined, bins), 0.9999)), undefined, bins);
   const threshold = otsuThreshold(positive);
-  const above = new Uint8Array(ink.length);
+  const above = scratch.above.get(ink.length);
   for (let i = 0; i < ink.length; i++) above[i] = ink[i]! > threshold ? 1 : 0;
-  const inkClass = histogram(ink, threshold, 1, above);
+  const inkClass = histogram(ink, threshold, 1, above, bins);
   const level = quantile(inkClass, 0.5);
   return level >= max(6 * sigma, MIN_CONTRAST) ? { level, sigma } : undefined;
 }
@@ -87,13 +89,36 @@ function robustSigma(values: Float32Array): number {
 function borderMedian(img: GrayImage): number {
   const { width, height, data } = img;
   const ring = max(1, floor(0.03 * min(width, height)));
-  const values: number[] = [];
+  const values = scratch.border.get(2 * ring * (width + height));
+  let n = 0;
   for (let y = 0; y < height; y++) {
     const edgeRow = y < ring || y >= height - ring;
-    for (let x = 0; x < width; x++) if (edgeRow || x < ring || x >= width - ring) values.push(data[y * width + x]!);
+    for (let x = 0; x < width; x++) if (edgeRow || x < ring || x >= width - ring) values[n++] = data[y * width + x]!;
   }
-  return median(Float64Array.from(values));
+  return median(values.subarray(0, n));
 }
+
+/**
+ * This module's working arrays (scratch.ts): one per use, reused by the next image. Only `inkMap`'s
+ * result is a new array.
+ */
+const scratch = {
+  oriented: new Scratch(Float32Array),
+  ink: new Scratch(Float32Array),
+  above: new Scratch(Uint8Array),
+  border: new Scratch(Float64Array),
+  basis: new Scratch(Float64Array),
+  values: new Scratch(Float64Array),
+  residual: new Scratch(Float64Array),
+  keep: new Scratch(Uint8Array),
+  kept: new Scratch(Float64Array),
+  surface: new Scratch(Float32Array),
+  label: new Scratch(Int32Array),
+  stack: new Scratch(Int32Array),
+  keptBlob: new Scratch(Uint8Array),
+};
+/** The bins of every histogram here, each read before the next one is made. */
+const bins = newBins();
 
 /** Weakest ink/background contrast (on the 0..1 gray scale) that still counts as a drawn digit. */
 const MIN_CONTRAST = 0.05;
@@ -130,8 +155,8 @@ function fitBackground(img: GrayImage, initial: number): Surface {
   const step = max(1, floor(sqrt((width * height) / 10_000))); // ~10k samples are plenty for 6 parameters
   const cols = ceil(width / step);
   const n = cols * ceil(height / step);
-  const basis = new Float64Array(n * K); // the 6 basis functions at each sample point
-  const values = new Float64Array(n);
+  const basis = scratch.basis.get(n * K); // the 6 basis functions at each sample point
+  const values = scratch.values.get(n);
   let i = 0;
   for (let y = 0; y < height; y += step) {
     const v = height > 1 ? (2 * y) / (height - 1) - 1 : 0;
@@ -191,9 +216,9 @@ function fitBackground(img: GrayImage, initial: number): Surface {
     used += sign;
   };
   let coef = [initial, 0, 0, 0, 0, 0];
-  const residual = new Float64Array(n);
-  const keep = new Uint8Array(n).fill(1);
-  const kept = new Float64Array(n);
+  const residual = scratch.residual.get(n);
+  const keep = scratch.keep.get(n).fill(1);
+  const kept = scratch.kept.get(n);
   let sigma = 0;
   for (let iter = 0; iter < 5; iter++) {
     const [c0, c1, c2, c3, c4, c5] = coef as [number, number, number, number, number, number];
@@ -224,7 +249,7 @@ function fitBackground(img: GrayImage, initial: number): Surface {
     coef = solved;
   }
   const [a, b, c, d, e, f] = coef as [number, number, number, number, number, number];
-  const surface = new Float32Array(width * height);
+  const surface = scratch.surface.get(width * height);
   for (let y = 0; y < height; y++) {
     const v = height > 1 ? (2 * y) / (height - 1) - 1 : 0;
     for (let x = 0; x < width; x++) {
@@ -323,9 +348,9 @@ function removeLines(ink: Float32Array, width: number, height: number): void {
  * touch a kept blob (the anti-aliased rim of a stroke).
  */
 function removeSpecks(ink: Float32Array, width: number, height: number): void {
-  const label = new Int32Array(ink.length).fill(-1);
+  const label = scratch.label.get(ink.length).fill(-1);
   const masses: number[] = [];
-  const stack = new Int32Array(ink.length);
+  const stack = scratch.stack.get(ink.length);
   for (let start = 0; start < ink.length; start++) {
     if (ink[start]! < BLOB_LEVEL || label[start] !== -1) continue;
     const id = masses.length;
@@ -356,7 +381,7 @@ function removeSpecks(ink: Float32Array, width: number, height: number): void {
   }
   const heaviest = masses.reduce((a, b) => max(a, b), 0);
   const keptBlob = masses.map((m) => m >= SPECK_FRACTION * heaviest);
-  const kept = new Uint8Array(ink.length);
+  const kept = scratch.keptBlob.zeroed(ink.length);
   for (let p = 0; p < ink.length; p++) if (label[p]! >= 0 && keptBlob[label[p]!]) kept[p] = 1;
   // Keep a one-pixel rim around kept blobs (3x3 dilation), erase everything else.
   for (let y = 0; y < height; y++) {

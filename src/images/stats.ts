@@ -17,9 +17,17 @@ export interface Histogram {
   total: number;
 }
 
-/** Histogram of `values[i]` for the indices where `include` (if given) is non-zero; values are clamped to [min, max]. */
-export function histogram(values: ArrayLike<number>, lo: number, hi: number, include?: ArrayLike<number>): Histogram {
-  const counts = new Float64Array(BINS);
+/** A new array of bin counts, for `histogram`'s `counts` (callers that histogram often reuse one). */
+export function newBins(): Float64Array {
+  return new Float64Array(BINS);
+}
+
+/**
+ * Histogram of `values[i]` for the indices where `include` (if given) is non-zero; values are
+ * clamped to [min, max]. `counts` (from `newBins`, zeroed here) holds the bins.
+ */
+export function histogram(values: ArrayLike<number>, lo: number, hi: number, include?: ArrayLike<number>, counts = newBins()): Histogram {
+  counts.fill(0);
   const scale = (BINS - 1) / (hi - lo || 1);
   let total = 0;
   for (let i = 0; i < values.length; i++) {
@@ -39,6 +47,17 @@ function binValue(h: Histogram, bin: number): number {
 export function quantile(h: Histogram, q: number): number {
   if (h.total === 0) return Number.NaN;
   const target = min(h.total - 1, max(0, q * (h.total - 1)));
+  // The first bin whose running count passes `target`. A high quantile is found from the top
+  // (the same bin: the first one going down whose lower neighbours hold at most `target`), so
+  // that neither end scans most of the 4096 bins.
+  if (q > 0.5) {
+    let atOrBelow = h.total;
+    for (let b = BINS - 1; b > 0; b--) {
+      atOrBelow -= h.counts[b]!;
+      if (atOrBelow <= target) return binValue(h, b);
+    }
+    return binValue(h, 0);
+  }
   let seen = 0;
   for (let b = 0; b < BINS; b++) {
     seen += h.counts[b]!;
