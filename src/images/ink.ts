@@ -115,7 +115,7 @@ const scratch = {
   surface: new Scratch(Float32Array),
   label: new Scratch(Int32Array),
   stack: new Scratch(Int32Array),
-  keptBlob: new Scratch(Uint8Array),
+  keptPixels: new Scratch(Uint8Array),
 };
 /** The bins of every histogram here, each read before the next one is made. */
 const bins = newBins();
@@ -381,7 +381,7 @@ function removeSpecks(ink: Float32Array, width: number, height: number): void {
   }
   const heaviest = masses.reduce((a, b) => max(a, b), 0);
   const keptBlob = masses.map((m) => m >= SPECK_FRACTION * heaviest);
-  const kept = scratch.keptBlob.zeroed(ink.length);
+  const kept = scratch.keptPixels.zeroed(ink.length);
   for (let p = 0; p < ink.length; p++) if (label[p]! >= 0 && keptBlob[label[p]!]) kept[p] = 1;
   // Keep a one-pixel rim around kept blobs (3x3 dilation), erase everything else.
   for (let y = 0; y < height; y++) {
