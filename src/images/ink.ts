@@ -64,7 +64,6 @@ export function inkMap(img: GrayImage): GrayImage {
  * or undefined when it does not stand clear of the background noise `sigma`.
  */
 function inkContrast(ink: Float32Array, sigma: number): { level: number; sigma: number } | undefined {
-  // One bins array serves the three histograms: each is read before the next is made.
   const positive = histogram(ink, 0, max(1e-3, quantile(histogram(ink, 0, 1, undefined, bins), 0.9999)), undefined, bins);
   const threshold = otsuThreshold(positive);
   const above = scratch.above.get(ink.length);
