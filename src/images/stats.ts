@@ -24,10 +24,10 @@ export function newBins(): Float64Array {
 
 /**
  * Histogram of `values[i]` for the indices where `include` (if given) is non-zero; values are
- * clamped to [min, max]. `counts` (from `newBins`, zeroed here) holds the bins.
+ * clamped to [lo, hi]. `reuse` (from `newBins`, zeroed here) holds the bins; else a new array does.
  */
-export function histogram(values: ArrayLike<number>, lo: number, hi: number, include?: ArrayLike<number>, counts = newBins()): Histogram {
-  counts.fill(0);
+export function histogram(values: ArrayLike<number>, lo: number, hi: number, include?: ArrayLike<number>, reuse?: Float64Array): Histogram {
+  const counts = reuse ? reuse.fill(0) : newBins();
   const scale = (BINS - 1) / (hi - lo || 1);
   let total = 0;
   for (let i = 0; i < values.length; i++) {
